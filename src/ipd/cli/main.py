@@ -1,0 +1,41 @@
+"""``ipd``: the entry point. Each subcommand module has ``add_parser(subparsers)`` which sets
+``func`` to the function that runs it; heavy imports happen inside those functions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ipd import __version__
+from ipd.cli import extract, synth
+from ipd.errors import InputError
+
+COMMANDS = (synth, extract)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ipd",
+        description="Weakly-supervised instrument-playing action detection in music videos.",
+    )
+    parser.add_argument("--version", action="version", version=f"ipd {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
