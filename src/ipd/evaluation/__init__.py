@@ -1,0 +1,1 @@
+"""Evaluation: metrics, prediction I/O, tables."""
