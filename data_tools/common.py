@@ -225,3 +225,25 @@ class Summary:
             lines.append(f"  skipped {n} ({reason}): {', '.join(self.examples[reason])}{more}")
         lines += [f"  note: {m}" for m in self.notes]
         return "\n".join(lines)
+
+
+def read_name_map(path: str | Path, labels: LabelSpace) -> dict[str, str]:
+    """A ``key,name[,...]`` mapping CSV (AudioSet MIDs, ImageNet WordNet ids) -> label names.
+
+    Rows whose name is not a label (the header, instruments outside ``labels``) are ignored, so
+    one mapping file serves smaller label spaces too.
+    """
+    out: dict[str, str] = {}
+    for row, fields in iter_csv(path):
+        if len(fields) < 2 or not fields[0]:
+            raise row_error(path, row, "expected 'key,name' with a label name in the second column")
+        try:
+            name = labels[fields[1]].name
+        except KeyError:
+            continue
+        if out.get(fields[0], name) != name:
+            raise row_error(path, row, f"{fields[0]} is mapped to both {out[fields[0]]} and {name}")
+        out[fields[0]] = name
+    if not out:
+        raise InputError(f"{path}: maps nothing to the label space {labels.names}")
+    return out
