@@ -1,0 +1,214 @@
+"""Action metrics (SPEC 7, §4.3.3): temporal AUC and spatial pixel distance, plus the baselines.
+
+Temporal: for each test video of instrument ``g``, the score of an annotated frame is the spatial
+max of the (not upsampled) map for ``g`` (or the sound score for temporal-only models); a frame is
+positive when it has at least one key point. ROC AUC (scikit-learn, ties count one half) over the
+frames of one video; videos whose frames are all positive or all negative have no AUC and are
+skipped (and listed). Then the mean over the videos of an instrument, then over instruments.
+
+Spatial: for each positive frame the map for ``g`` is upsampled bilinearly to the frame size
+(``align_corners=True`` by default, as the authors' ``nn.UpsamplingBilinear2d``); its arg-max pixel
+``M = (x, y)`` (first maximum in row-major order when tied) scores ``min_l ||l - M||_2`` over the
+frame's key points ``l``, in pixels of the 256-px frame. Mean per video (videos without positive
+frames skipped), per instrument, then over instruments. An instrument with no scored video gets
+None and is left out of the mean over instruments.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from ipd.errors import InputError
+from ipd.evaluation.keypoints import VideoAnnotation
+from ipd.evaluation.predictions import Prediction, match_frames
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One metric of one model, at every level of averaging.
+
+    Attributes:
+        overall: mean over instruments that have a value (None when none has).
+        per_instrument: instrument -> mean over its scored videos (None: no scored video).
+        per_video: video id -> its score (scored videos only).
+        skipped: videos without a score (one frame class for AUC; no positive frame for pixels).
+    """
+
+    overall: float | None
+    per_instrument: dict[str, float | None]
+    per_video: dict[str, float]
+    skipped: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """The scores of one table row; a metric that does not apply is None."""
+
+    temporal: Summary | None
+    spatial: Summary | None
+
+
+def video_auc(positives: np.ndarray, scores: np.ndarray) -> float | None:
+    """ROC AUC of one video's frames, or None when they are all positive or all negative.
+
+    Args:
+        positives: ``(T,)`` bool, True where the frame has key points.
+        scores: ``(T,)`` frame scores.
+    """
+    positives = np.asarray(positives, dtype=bool)
+    if positives.all() or not positives.any():
+        return None
+    return float(roc_auc_score(positives, np.asarray(scores, dtype=np.float64)))
+
+
+def upsample(maps: np.ndarray, height: int, width: int, align_corners: bool = True) -> np.ndarray:
+    """Bilinear upsampling of ``(n, h, w)`` maps to ``(n, height, width)`` (float32, torch)."""
+    import torch  # imported here so that reading metrics or tables does not load torch
+    import torch.nn.functional as F
+
+    x = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))[:, None]
+    y = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=align_corners)
+    return y[:, 0].numpy()
+
+
+def argmax_xy(image: np.ndarray) -> tuple[int, int]:
+    """``(x, y)`` = (column, row) of the maximum of ``(H, W)``; the first in row-major order."""
+    row, col = np.unravel_index(int(np.argmax(image)), image.shape)
+    return int(col), int(row)
+
+
+def min_distance(point: tuple[float, float], keypoints: np.ndarray) -> float:
+    """Smallest Euclidean distance (px) from ``point = (x, y)`` to ``(n, 2)`` key points (x, y)."""
+    diff = np.asarray(keypoints, dtype=np.float64) - np.asarray(point, dtype=np.float64)
+    return float(np.sqrt((diff**2).sum(axis=1)).min())
+
+
+def center_xy(width: int, height: int) -> tuple[int, int]:
+    """The Center baseline's point ``(width // 2, height // 2)`` (the authors' ``shape // 2``)."""
+    return width // 2, height // 2
+
+
+def summarize(
+    per_video: Mapping[str, float | None],
+    instrument_of: Mapping[str, str],
+    instruments: Sequence[str],
+) -> Summary:
+    """Average per video -> per instrument -> over instruments.
+
+    Args:
+        per_video: video id -> score, None for a skipped video.
+        instrument_of: video id -> its instrument.
+        instruments: every instrument of the label space (order of ``per_instrument``).
+    """
+    by_instrument: dict[str, list[float]] = defaultdict(list)
+    for vid, value in per_video.items():
+        if value is not None:
+            by_instrument[instrument_of[vid]].append(value)
+    per_instrument = {
+        name: float(np.mean(by_instrument[name])) if by_instrument[name] else None
+        for name in instruments
+    }
+    valid = [v for v in per_instrument.values() if v is not None]
+    return Summary(
+        overall=float(np.mean(valid)) if valid else None,
+        per_instrument=per_instrument,
+        per_video={vid: v for vid, v in per_video.items() if v is not None},
+        skipped=tuple(vid for vid, v in per_video.items() if v is None),
+    )
+
+
+def temporal_auc(
+    annotations: Mapping[str, VideoAnnotation],
+    predictions: Mapping[str, Prediction],
+    instruments: Sequence[str],
+) -> Summary:
+    """Temporal AUC of one model over the annotated videos (module docstring)."""
+    per_video = {}
+    for vid, ann in annotations.items():
+        pred = _prediction(predictions, vid)
+        index = match_frames(pred.times, ann.times, pred.where)
+        scores = pred.frame_scores()[index, pred.channel(ann.instrument)]
+        per_video[vid] = video_auc(ann.positives, scores)
+    return summarize(per_video, _instrument_of(annotations), instruments)
+
+
+def spatial_distance(
+    annotations: Mapping[str, VideoAnnotation],
+    predictions: Mapping[str, Prediction],
+    instruments: Sequence[str],
+    align_corners: bool = True,
+) -> Summary:
+    """Spatial distance (px) of one model with maps over the annotated videos."""
+    per_video = {}
+    for vid, ann in annotations.items():
+        pred = _prediction(predictions, vid)
+        if pred.maps is None:
+            raise InputError(f"{pred.where}: a spatial metric needs 'maps'")
+        frames = [f for f in ann.frames if f.positive]
+        if not frames:
+            per_video[vid] = None
+            continue
+        index = match_frames(pred.times, np.array([f.timestamp for f in frames]), pred.where)
+        maps = pred.maps[index, pred.channel(ann.instrument)]  # (n, h, w)
+        distances = []
+        for frame, heat in zip(frames, maps, strict=True):
+            full = upsample(heat[None], frame.height, frame.width, align_corners)[0]
+            distances.append(min_distance(argmax_xy(full), frame.keypoints))
+        per_video[vid] = float(np.mean(distances))
+    return summarize(per_video, _instrument_of(annotations), instruments)
+
+
+def center_distance(
+    annotations: Mapping[str, VideoAnnotation], instruments: Sequence[str]
+) -> Summary:
+    """Spatial distance (px) of the Center baseline (always the frame centre)."""
+    per_video = {}
+    for vid, ann in annotations.items():
+        distances = [
+            min_distance(center_xy(f.width, f.height), f.keypoints)
+            for f in ann.frames
+            if f.positive
+        ]
+        per_video[vid] = float(np.mean(distances)) if distances else None
+    return summarize(per_video, _instrument_of(annotations), instruments)
+
+
+def evaluate(
+    annotations: Mapping[str, VideoAnnotation],
+    predictions: Mapping[str, Prediction],
+    instruments: Sequence[str],
+    align_corners: bool = True,
+) -> RowResult:
+    """Both metrics of one model: temporal always, spatial when every prediction has maps.
+
+    Use it for the action models (VT, ST, OT, SOT), their fusions, and the baselines Sound
+    (scores: temporal only), Object (maps) and SxO (``fuse(object, sound)``).
+    """
+    temporal = temporal_auc(annotations, predictions, instruments)
+    has_maps = all(_prediction(predictions, vid).maps is not None for vid in annotations)
+    spatial = (
+        spatial_distance(annotations, predictions, instruments, align_corners) if has_maps else None
+    )
+    return RowResult(temporal=temporal, spatial=spatial)
+
+
+def evaluate_center(
+    annotations: Mapping[str, VideoAnnotation], instruments: Sequence[str]
+) -> RowResult:
+    """The Center baseline row: spatial only."""
+    return RowResult(temporal=None, spatial=center_distance(annotations, instruments))
+
+
+def _prediction(predictions: Mapping[str, Prediction], vid: str) -> Prediction:
+    if vid not in predictions:
+        raise InputError(f"video {vid}: annotated but has no prediction")
+    return predictions[vid]
+
+
+def _instrument_of(annotations: Mapping[str, VideoAnnotation]) -> dict[str, str]:
+    return {vid: ann.instrument for vid, ann in annotations.items()}
