@@ -204,6 +204,25 @@ def evaluate_center(
     return RowResult(temporal=None, spatial=center_distance(annotations, instruments))
 
 
+def evaluate_rows(
+    annotations: Mapping[str, VideoAnnotation],
+    rows: Mapping[str, Mapping[str, Prediction] | None],
+    instruments: Sequence[str],
+    align_corners: bool = True,
+) -> dict[str, RowResult]:
+    """Evaluate every table row: name -> its predictions, or None for the Center baseline.
+
+    Example: ``{"Center": None, "Sound": sound, "Object": obj, "SxO": fuse_all(obj, sound),
+    "SOT0503": sot, "SOT0503xOxS": fuse_all(sot, obj, sound)}``.
+    """
+    return {
+        name: evaluate_center(annotations, instruments)
+        if preds is None
+        else evaluate(annotations, preds, instruments, align_corners)
+        for name, preds in rows.items()
+    }
+
+
 def _prediction(predictions: Mapping[str, Prediction], vid: str) -> Prediction:
     if vid not in predictions:
         raise InputError(f"video {vid}: annotated but has no prediction")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,7 +137,7 @@ def load_prediction(path: str | Path) -> Prediction:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise InputError(f"{path}: not a readable .npz prediction ({err})") from err
     missing = [k for k in ("times", "video_id", "label_names", "source") if k not in arrays]
     if missing:
