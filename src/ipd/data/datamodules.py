@@ -1,0 +1,162 @@
+"""LightningDataModules of the three stages; their typed ``__init__`` arguments are the config schema.
+
+Each reads a dataset's ``index.csv`` (train and val splits) and the feature cache written by
+``ipd extract`` with the same extraction settings (``windows`` / ``size`` / ``flow``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+from torch.utils.data import DataLoader
+
+from ipd.data.datasets import FrameClips, SoundClips, collate_clips
+from ipd.data.index import VideoEntry, read_index
+from ipd.features.audio import DEFAULT_WINDOWS
+from ipd.features.params import ExtractParams
+from ipd.features.reader import open_features
+from ipd.labels import LabelSpace, load_label_space
+
+
+class _StageData(L.LightningDataModule):
+    def __init__(
+        self,
+        dataset: str,
+        cache: str,
+        labels: str | None,
+        clips_per_batch: int,
+        num_workers: int,
+        max_seconds: float | None,
+    ) -> None:
+        super().__init__()
+        self.dataset, self.cache = Path(dataset), Path(cache)
+        self.labels: LabelSpace = load_label_space(labels)
+        self.clips_per_batch, self.num_workers = clips_per_batch, num_workers
+        self.max_seconds = max_seconds
+        self.train_set = self.val_set = None
+
+    def split(self, name: str) -> list[VideoEntry]:
+        return read_index(self.dataset, name)
+
+    def _loader(self, dataset, train: bool) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=self.clips_per_batch if train else 1,
+            shuffle=train,
+            num_workers=self.num_workers,
+            collate_fn=collate_clips,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, train=False)
+
+
+class SoundData(_StageData):
+    """Log-mel sub-clips for the sound tagger (stage 1).
+
+    Args:
+        dataset: folder with ``index.csv``.
+        cache: feature cache folder.
+        windows: STFT windows of the log-mel scales (must match the extraction).
+        clip_frames: analysis frames per training clip (20 = 10.24 s, like AudioSet's 10-s clips).
+        clips_per_batch: clips per training batch.
+        labels: label-space YAML (default: annotations/instruments.yaml).
+        num_workers: DataLoader worker processes.
+        max_seconds: use only the first seconds of each video (None: all).
+    """
+
+    def __init__(
+        self,
+        dataset: str,
+        cache: str,
+        windows: tuple[int, ...] = DEFAULT_WINDOWS,
+        clip_frames: int = 20,
+        clips_per_batch: int = 8,
+        labels: str | None = None,
+        num_workers: int = 0,
+        max_seconds: float | None = 60.0,
+    ) -> None:
+        super().__init__(dataset, cache, labels, clips_per_batch, num_workers, max_seconds)
+        self.save_hyperparameters()  # checkpoints record the extraction settings they were fed
+        self.params = ExtractParams(windows=windows)
+        self.windows, self.clip_frames = tuple(windows), clip_frames
+
+    def _clips(self, split: str, train: bool) -> SoundClips:
+        return SoundClips(
+            self.split(split), self.cache, self.params, self.labels, self.clip_frames,
+            self.max_seconds, train, windows=self.windows,
+        )  # fmt: skip
+
+    def setup(self, stage: str | None = None) -> None:
+        self.train_set = self._clips("train", train=True)
+        self.val_set = self._clips("val", train=False)
+
+    def feature_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-scale, per-band mean and std ``(scales, 128)`` over all training-video frames."""
+        sums = sq = count = 0
+        for entry in self.split("train"):
+            with open_features(self.cache, entry.video_id, ("audio",), self.params) as feats:
+                maps = np.stack([feats.logmel_all(w).astype(np.float64) for w in self.windows])
+            sums = sums + maps.sum(axis=1)
+            sq = sq + (maps**2).sum(axis=1)
+            count += maps.shape[1]
+        mean = sums / count
+        std = np.sqrt(np.maximum(sq / count - mean**2, 0.0))
+        return mean.astype(np.float32), std.astype(np.float32)
+
+
+class FrameData(_StageData):
+    """RGB (object model) or flow (action model) sub-clips of 10 analysis frames.
+
+    Args:
+        dataset: folder with ``index.csv``.
+        cache: feature cache folder.
+        stream: ``rgb`` (object model) or ``flow`` (action model).
+        size: longer side of the extracted frames (must match the extraction).
+        flow: flow algorithm of the extraction (``farneback``, ``dis``, ``tvl1``).
+        sound_teacher: folder of stored sound-model outputs for these videos (ST, SOT).
+        object_teacher: folder of stored object-model outputs for these videos (OT, SOT).
+        clip_frames: analysis frames per sub-clip (paper: 10, i.e. 5 s).
+        clips_per_batch: sub-clips per training batch (paper: 1 -> a batch of 10 frames).
+        labels: label-space YAML (default: annotations/instruments.yaml).
+        num_workers: DataLoader worker processes.
+        max_seconds: use only the first seconds of each video (paper: 60).
+    """
+
+    def __init__(
+        self,
+        dataset: str,
+        cache: str,
+        stream: str = "flow",
+        size: int = 256,
+        flow: str = "farneback",
+        sound_teacher: str | None = None,
+        object_teacher: str | None = None,
+        clip_frames: int = 10,
+        clips_per_batch: int = 1,
+        labels: str | None = None,
+        num_workers: int = 0,
+        max_seconds: float | None = 60.0,
+    ) -> None:
+        super().__init__(dataset, cache, labels, clips_per_batch, num_workers, max_seconds)
+        self.save_hyperparameters()  # checkpoints record the extraction settings they were fed
+        self.params = ExtractParams(size=size, flow=flow)
+        self.stream, self.clip_frames = stream, clip_frames
+        self.teachers = {"sound_teacher": sound_teacher, "object_teacher": object_teacher}
+
+    def _clips(self, split: str, train: bool) -> FrameClips:
+        return FrameClips(
+            self.split(split), self.cache, self.params, self.labels, self.clip_frames,
+            self.max_seconds, train, stream=self.stream,
+            **(self.teachers if train else {}),
+        )  # fmt: skip
+
+    def setup(self, stage: str | None = None) -> None:
+        self.train_set = self._clips("train", train=True)
+        self.val_set = self._clips("val", train=False)

@@ -1,0 +1,88 @@
+"""``ipd train <stage>``: one LightningCLI per stage; the typed ``__init__`` arguments of the
+system and datamodule classes are the config schema (configs/paper, configs/demo).
+
+A run folder (``trainer.default_root_dir``) holds ``config.yaml`` (the resolved config),
+``checkpoints/best.ckpt`` (best validation clip AUC), ``checkpoints/last.ckpt`` (resume point) and
+``logs/`` (CSV and TensorBoard). Rerunning the same command resumes from ``last.ckpt``; a finished
+run (``max_epochs`` reached) is left as it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lightning.pytorch import Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from ipd.data.datamodules import FrameData, SoundData
+from ipd.systems.sound import SoundTagger
+from ipd.systems.video import ActionLocaliser, ObjectLocaliser
+
+STAGES = {
+    "sound": (SoundTagger, SoundData),
+    "object": (ObjectLocaliser, FrameData),
+    "action": (ActionLocaliser, FrameData),
+}
+
+
+class StageCLI(LightningCLI):
+    """LightningCLI whose trainer always logs and checkpoints into the run folder."""
+
+    def instantiate_trainer(self, **kwargs) -> Trainer:
+        trainer_config = self._get(self.config_init, "trainer", default={})
+        root = Path(trainer_config.get("default_root_dir") or "runs/default")
+        kwargs.setdefault(
+            "logger",
+            [
+                CSVLogger(root, name="logs", version="csv"),
+                TensorBoardLogger(root, name="logs", version="tensorboard"),
+            ],
+        )
+        callbacks = list(trainer_config.get("callbacks") or [])
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=root / "checkpoints",
+                filename="best",
+                monitor="val/auc",
+                mode="max",
+                save_top_k=1,
+                save_last=True,
+                enable_version_counter=False,
+            )
+        )
+        kwargs["callbacks"] = callbacks
+        return super().instantiate_trainer(**kwargs)
+
+
+def build_cli(stage: str, args: list[str]) -> StageCLI:
+    """Parse ``args`` for ``stage`` and instantiate model, datamodule and trainer (no fitting)."""
+    model_class, data_class = STAGES[stage]
+    return StageCLI(
+        model_class,
+        data_class,
+        args=args,
+        run=False,
+        save_config_callback=None,
+        seed_everything_default=0,
+        trainer_defaults={
+            "default_root_dir": f"runs/{stage}",
+            "accelerator": "auto",
+            "deterministic": "warn",
+            "log_every_n_steps": 5,
+        },
+        parser_kwargs={"prog": f"ipd train {stage}", "default_env": False},
+    )
+
+
+def train(stage: str, args: list[str]) -> Path:
+    """Fit (or resume) one stage; returns the best checkpoint's path."""
+    cli = build_cli(stage, args)
+    root = Path(cli.trainer.default_root_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    cli.parser.save(cli.config, root / "config.yaml", overwrite=True, multifile=False)
+    last = root / "checkpoints" / "last.ckpt"
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=last if last.is_file() else None)
+    best = cli.trainer.checkpoint_callback.best_model_path
+    return Path(best) if best else last

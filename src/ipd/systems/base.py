@@ -1,0 +1,53 @@
+"""What the three systems share: the optimiser hook, clip-level AUC on validation, hparams."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+from lightning.pytorch.cli import OptimizerCallable
+from torchmetrics.classification import MultilabelAUROC
+
+__all__ = ["ClipSystem", "OptimizerCallable", "flatten_frames"]
+
+
+class ClipSystem(L.LightningModule):
+    """Base of the sound, object and action systems.
+
+    Subclasses implement ``clip_scores(batch) -> (probs (B, G), loss)`` for validation and
+    ``training_step``. Model selection is by ``val/auc``: the macro clip-level AUC of the sub-clip
+    outputs against the video tags (SPEC 5; no frame labels exist for training or validation).
+    """
+
+    def __init__(self, net: nn.Module, optimizer: OptimizerCallable, num_classes: int) -> None:
+        super().__init__()
+        # Built from a config (LightningCLI), ``net`` is saved as that config and a checkpoint
+        # reloads with weights_only=True. A live module (built in Python) is never pickled.
+        self.save_hyperparameters(ignore=["optimizer"])
+        if isinstance(self.hparams.get("net"), nn.Module):
+            self.hparams.pop("net")
+        self.net = net
+        self.optimizer = optimizer
+        self.val_auc = MultilabelAUROC(num_labels=num_classes, average="macro")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return self.optimizer(self.parameters())
+
+    def clip_scores(self, batch: dict) -> tuple[Tensor, Tensor]:
+        raise NotImplementedError
+
+    def validation_step(self, batch: dict, batch_idx: int) -> Tensor:
+        probs, loss = self.clip_scores(batch)
+        tags = batch["tags"] if batch["tags"].ndim == 2 else batch["tags"][:, 0]
+        self.val_auc.update(probs, tags.long())
+        self.log("val/loss", loss, batch_size=len(probs), prog_bar=True)
+        return loss
+
+    def on_validation_epoch_end(self) -> None:
+        self.log("val/auc", self.val_auc.compute(), prog_bar=True)
+        self.val_auc.reset()
+
+
+def flatten_frames(x: Tensor) -> Tensor:
+    """``(B, n, C, H, W) -> (B * n, C, H, W)``: the frames of a batch of sub-clips."""
+    return x.reshape(-1, *x.shape[2:])

@@ -1,0 +1,133 @@
+"""The object localiser and the action localiser: VGG FCNs on RGB frames or flow stacks."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ipd.data.targets import Target, action_target
+from ipd.systems.base import ClipSystem, OptimizerCallable, flatten_frames
+
+MEAN_RGB = (123.51, 115.77, 102.72)  # the authors' mean image colour (scalers/mean_image.RGB.npy)
+
+
+def _sgd(params) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=0.001, momentum=0.9)
+
+
+class FrameSystem(ClipSystem):
+    """A VGG FCN over the frames of sub-clips; the clip output is the max over frames and space."""
+
+    def prepare(self, x: Tensor) -> Tensor:
+        """Network input from stored features ``(N, C, H, W)``."""
+        return x
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Map logits ``(N, G, h, w)`` for frames ``(N, C, H, W)``."""
+        return self.net(self.prepare(x))
+
+    def maps(self, x: Tensor) -> Tensor:
+        """Probability maps ``(N, G, h, w)`` (the ``O`` or ``A`` of SPEC 5)."""
+        return torch.sigmoid(self(x))
+
+    def clip_scores(self, batch: dict) -> tuple[Tensor, Tensor]:
+        b, n = batch["x"].shape[:2]
+        logits = self(flatten_frames(batch["x"]))
+        frame_logits = logits.amax(dim=(-2, -1)).reshape(b, n, -1)
+        clip_logits = frame_logits.amax(dim=1)  # (B, G)
+        loss = F.binary_cross_entropy_with_logits(clip_logits, batch["tags"][:, 0])
+        return torch.sigmoid(clip_logits), loss
+
+
+class ObjectLocaliser(FrameSystem):
+    """Object model: every frame of a tagged video is positive (VT-style, max-pooled map vs tag).
+
+    Args:
+        net: a ``VGGFCN`` with 3 input channels.
+        optimizer: optimiser factory (paper: SGD, lr 0.001, momentum 0.9).
+        num_classes: G.
+        mean_rgb: colour subtracted from the 0-255 RGB input.
+        input_scale: factor applied after the mean subtraction (1.0 = the authors' raw range).
+        freeze_early_epochs: epochs with Conv1-5 frozen before all layers train (20 in the paper
+            when starting from pretrained weights; 0 = no freezing).
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        optimizer: OptimizerCallable = _sgd,
+        num_classes: int = 9,
+        mean_rgb: tuple[float, float, float] = MEAN_RGB,
+        input_scale: float = 1.0,
+        freeze_early_epochs: int = 0,
+    ) -> None:
+        super().__init__(net, optimizer, num_classes)
+        self.register_buffer("mean_rgb", torch.tensor(mean_rgb, dtype=torch.float32).view(1, 3, 1, 1))
+        self.input_scale = input_scale
+        self.freeze_early_epochs = freeze_early_epochs
+
+    def prepare(self, x: Tensor) -> Tensor:
+        return (x - self.mean_rgb) * self.input_scale
+
+    def on_train_epoch_start(self) -> None:
+        if self.freeze_early_epochs > 0:
+            self.net.set_early_trainable(self.current_epoch >= self.freeze_early_epochs)
+
+    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
+        logits = self(flatten_frames(batch["x"]))
+        tags = batch["tags"].reshape(-1, batch["tags"].shape[-1])
+        loss = F.binary_cross_entropy_with_logits(logits.amax(dim=(-2, -1)), tags)
+        self.log("train/loss", loss, batch_size=len(tags), prog_bar=True)
+        return loss
+
+
+class ActionLocaliser(FrameSystem):
+    """Action model on flow stacks, trained with one of the targets VT, ST, OT, SOT (SPEC 5).
+
+    Args:
+        net: a ``VGGFCN`` with 10 input channels.
+        target: VT, ST, OT or SOT.
+        v: sound threshold (ST, SOT): ``S^v = [S >= v]``.
+        u: object threshold (OT, SOT): ``O^u = [O >= u]``.
+        optimizer: optimiser factory (paper: SGD, lr 0.001, momentum 0.9).
+        num_classes: G.
+        input_scale: factor applied to the flow (pixels) before the network.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        target: Target = Target.SOT,
+        v: float = 0.5,
+        u: float = 0.3,
+        optimizer: OptimizerCallable = _sgd,
+        num_classes: int = 9,
+        input_scale: float = 1.0,
+    ) -> None:
+        super().__init__(net, optimizer, num_classes)
+        self.target = Target(target)
+        self.v, self.u = v, u
+        self.input_scale = input_scale
+
+    def prepare(self, x: Tensor) -> Tensor:
+        return x * self.input_scale
+
+    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
+        logits = self(flatten_frames(batch["x"]))  # (N, G, h, w)
+        g = logits.shape[1]
+        tags = batch["tags"].reshape(-1, g)
+        sound = batch["sound"].reshape(-1, g) if "sound" in batch else None
+        objects = None
+        if "objects" in batch:
+            objects = batch["objects"].reshape(-1, *batch["objects"].shape[2:])
+            if objects.shape[-2:] != logits.shape[-2:]:
+                # A teacher run at another frame size: bring its maps onto the action grid.
+                objects = F.interpolate(objects, size=logits.shape[-2:], mode="bilinear")
+        target = action_target(self.target, tags=tags, sound=sound, objects=objects, v=self.v, u=self.u)
+        if self.target.pooled:
+            loss = F.binary_cross_entropy_with_logits(logits.amax(dim=(-2, -1)), target)
+        else:
+            loss = F.binary_cross_entropy_with_logits(logits, target)
+        self.log("train/loss", loss, batch_size=len(tags), prog_bar=True)
+        return loss
