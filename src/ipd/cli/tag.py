@@ -1,0 +1,80 @@
+"""``ipd tag``: frame-level tag activations of audio or video files with a chapter-3 model.
+
+Writes, per input ``NAME.ext``: ``OUT/NAME.tags.csv`` (time_s + one column per tag),
+``OUT/NAME.tags.json`` (activations, timestamps, clip-level tags) and ``OUT/NAME.tags.png`` (top
+tags over time), and prints the clip-level top tags.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "tag",
+        help="frame-level music tags of audio/video files (chapter-3 clip2frame model)",
+        description=(
+            "Tag activations over time for audio or video files. Use the authors' released "
+            "188-tag MagnaTagATune model with --clip2frame-dir (the folder holding "
+            "model.20160309_111546.npz, standardizers/ and tag_list.top188.txt, e.g. "
+            "../shared/reference-data/clip2frame) or a trained tagger file with --model."
+        ),
+    )
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="AUDIO_OR_VIDEO")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--clip2frame-dir", type=Path, help="the released clip2frame folder")
+    source.add_argument("--model", type=Path, help="a tagger file written by SoundTagger.save")
+    parser.add_argument("--out", type=Path, default=Path("tags"), help="output folder (./tags)")
+    parser.add_argument("--top", type=int, default=10, help="tags in the plot and summary (10)")
+    parser.add_argument(
+        "--resolution",
+        choices=("segment", "mel"),
+        default="segment",
+        help="one value per model segment (0.512 s, default) or per mel frame (0.032 s)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=("upscale", "patch"),
+        default="upscale",
+        help="how --resolution mel is reached: repeat segments or run shifted inputs",
+    )
+    parser.add_argument(
+        "--no-accumulation",
+        action="store_true",
+        help="frame values before the Gaussian accumulation (sharper in time)",
+    )
+    parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from ipd.tagging.plots import plot_top_tags
+    from ipd.tagging.tagger import SoundTagger
+    from ipd.tagging.writers import write_csv, write_json
+
+    torch.set_grad_enabled(False)
+    if args.clip2frame_dir is not None:
+        tagger = SoundTagger.from_released(args.clip2frame_dir)
+    else:
+        tagger = SoundTagger.load(args.model)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in args.inputs:
+        acts = tagger.tag_file(
+            path, args.resolution, args.method, accumulated=not args.no_accumulation
+        )
+        stem = args.out / f"{path.stem}.tags"
+        written = [
+            write_csv(acts, f"{stem}.csv"),
+            write_json(acts, f"{stem}.json", top=args.top),
+        ]
+        if not args.no_plot:
+            written.append(plot_top_tags(acts, f"{stem}.png", k=args.top))
+        top = ", ".join(f"{tag} {score:.2f}" for tag, score in acts.top_tags(args.top))
+        print(f"{path}: {top}")
+        print(f"  wrote {', '.join(str(p) for p in written)}")
+    return 0
