@@ -4,17 +4,23 @@ The features are the authors' ``logmelspec10000.16000_{WIN}_512_128.0``: ``log(1
 where ``M = librosa.feature.melspectrogram(y, sr=16000, n_fft=WIN, hop_length=512, n_mels=128)``
 with librosa's defaults (power 2, Slaney mel filters, centred frames) on mono 16-kHz audio, stored
 as ``(frames, 128)``. One map per STFT window; a 10-s clip has 313 frames at every window.
+
+For long videos, :func:`iter_audio` and :class:`LogmelStream` compute the same features with memory
+bounded by a few seconds of audio: the decoded track is resampled with soxr's streaming resampler
+(bit-identical to ``librosa.resample(..., res_type="soxr_hq")``) and the centred STFT is evaluated
+block by block on zero-padded segments (equal to the one-shot result to float rounding).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import librosa
 import numpy as np
 
 from ipd.errors import InputError
-from ipd.timebase import HOP, SAMPLE_RATE
+from ipd.timebase import HOP, SAMPLE_RATE, SOUND_STRIDE
 
 DEFAULT_WINDOWS = (512, 2048, 8192)  # chapter 4; chapter 3 uses 512 ... 16384
 N_MELS = 128
@@ -104,3 +110,121 @@ def multiscale_logmel(
 def standardize(feat: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     """Per-mel-band standardization ``(feat - mean) / std``; ``feat`` is ``(frames, 128)``."""
     return ((feat - mean.reshape(1, -1)) / std.reshape(1, -1)).astype(np.float32)
+
+
+def iter_audio(path: str | Path, sr: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
+    """Decode the first audio track of ``path`` to mono float32 at ``sr`` Hz, chunk by chunk.
+
+    Same samples as :func:`load_audio` on a video container (channel mean, soxr HQ resampling),
+    without holding the whole track in memory.
+
+    Yields:
+        ``(n,)`` float32 chunks (a few thousand samples each).
+
+    Raises:
+        AudioError: unreadable file or empty track; NoAudioTrack: a video without audio.
+    """
+    import av
+    import soxr
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: file not found")
+    try:
+        container = av.open(str(path))
+    except Exception as err:
+        raise AudioError(f"{path}: not a readable media file ({err})") from err
+    with container:
+        if not container.streams.audio:
+            raise NoAudioTrack(f"{path}: no audio track")
+        ctx = container.streams.audio[0].codec_context
+        to_float = av.AudioResampler(format="fltp", layout=ctx.layout, rate=ctx.sample_rate)
+        to_sr = soxr.ResampleStream(ctx.sample_rate, sr, 1, dtype="float32", quality="HQ")
+        count = 0
+        try:
+            for frame in container.decode(container.streams.audio[0]):
+                for out in to_float.resample(frame):
+                    chunk = to_sr.resample_chunk(_mono(out.to_ndarray()))
+                    count += len(chunk)
+                    yield chunk
+            for out in to_float.resample(None):
+                yield to_sr.resample_chunk(_mono(out.to_ndarray()))
+        except av.error.FFmpegError as err:
+            raise AudioError(f"{path}: audio decoding failed ({err})") from err
+        last = to_sr.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+        if count + len(last) == 0:
+            raise AudioError(f"{path}: audio track has no samples")
+        yield last
+
+
+def _mono(y: np.ndarray) -> np.ndarray:
+    """``(channels, n)`` -> ``(n,)`` float32 by the channel mean (as ``librosa.to_mono``)."""
+    y = y.astype(np.float32, copy=False)
+    return np.ascontiguousarray(y[0] if y.shape[0] == 1 else np.mean(y, axis=0))
+
+
+class LogmelStream:
+    """Multi-scale :func:`logmel` of a signal fed in chunks, emitted in blocks of mel frames.
+
+    Mel frame ``i`` of window ``n`` (centred, zero-padded as librosa) covers samples
+    ``[i * hop - n // 2, i * hop - n // 2 + n)``; it is computed once those samples have arrived.
+    Blocks hold a multiple of 16 mel frames (one analysis frame each) except the last.
+
+    Example:
+        ``stream = LogmelStream((512, 2048)); blocks = [stream.push(c) for c in chunks]``
+        ``blocks.append(stream.finish())`` -> each block a ``{win: (frames, 128)}`` dict or None.
+    """
+
+    def __init__(
+        self,
+        windows: tuple[int, ...] = DEFAULT_WINDOWS,
+        sr: int = SAMPLE_RATE,
+        hop: int = HOP,
+        block: int = 16 * SOUND_STRIDE,
+    ) -> None:
+        self.windows, self.sr, self.hop, self.block = tuple(windows), sr, hop, block
+        self.reach = max(n - n // 2 for n in self.windows)  # samples needed after i * hop
+        self.buf = np.zeros(0, dtype=np.float32)
+        self.buf_start = 0  # absolute index of buf[0]
+        self.total = 0  # samples received
+        self.next = 0  # next mel frame to emit
+
+    def push(self, y: np.ndarray) -> dict[int, np.ndarray] | None:
+        """Add samples; return the next block of frames when one is complete."""
+        self.buf = np.concatenate([self.buf, np.asarray(y, dtype=np.float32)])
+        self.total += len(y)
+        ready = (self.total - self.reach) // self.hop + 1 if self.total >= self.reach else 0
+        stop = self.next + (ready - self.next) // self.block * self.block
+        return self._emit(stop) if stop > self.next else None
+
+    def finish(self) -> dict[int, np.ndarray] | None:
+        """The remaining frames: ``1 + samples // hop`` in all (as librosa's centred STFT)."""
+        stop = 1 + self.total // self.hop if self.total else 0
+        return self._emit(stop) if stop > self.next else None
+
+    @property
+    def num_frames(self) -> int:
+        """Mel frames emitted so far."""
+        return self.next
+
+    def _emit(self, stop: int) -> dict[int, np.ndarray]:
+        start, out = self.next, {}
+        for n in self.windows:
+            lo = start * self.hop - n // 2
+            seg = self._samples(lo, (stop - 1) * self.hop - n // 2 + n)
+            mel = librosa.feature.melspectrogram(
+                y=seg, sr=self.sr, n_fft=n, hop_length=self.hop, n_mels=N_MELS, center=False
+            )
+            out[n] = np.log1p(LOG_SCALE * mel).T.astype(np.float32)
+        self.next = stop
+        keep = max(0, stop * self.hop - max(n // 2 for n in self.windows) - self.buf_start)
+        self.buf, self.buf_start = self.buf[keep:], self.buf_start + keep
+        return out
+
+    def _samples(self, lo: int, hi: int) -> np.ndarray:
+        """Samples ``[lo, hi)``, zeros outside the signal (librosa's constant padding)."""
+        seg = np.zeros(hi - lo, dtype=np.float32)
+        a, b = max(lo, self.buf_start), min(hi, self.total)
+        if b > a:
+            seg[a - lo : b - lo] = self.buf[a - self.buf_start : b - self.buf_start]
+        return seg
