@@ -245,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metadata", type=Path, help="folder with *_METADATA.yaml (default: same)")
     parser.add_argument("--audio", type=Path, help="folder with *_MIX.wav (for index.csv)")
     parser.add_argument("--out", type=Path, required=True, help="dataset folder")
-    parser.add_argument("--split", default="test", help="split name in index.csv (default test)")
+    parser.add_argument(
+        "--split", default="test", choices=("train", "val", "test"), help="index.csv split"
+    )
     parser.add_argument("--threshold", type=float, default=THRESHOLD, help="active if conf >= this")
     parser.add_argument("--all-tracks", action="store_true", help="keep tracks without instruments")
     parser.add_argument("--labels", type=Path, help="label-space YAML (default: the repository's)")

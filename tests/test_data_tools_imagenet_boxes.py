@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from data_tools import imagenet_boxes
+from data_tools.common import load_labels
 from ipd.errors import InputError
+from ipd.evaluation.objects import read_voc_dir
 
 
 def _imagenet_xml(wnid: str, n: int, size: tuple[int, int], objects: list[tuple]) -> str:
@@ -159,3 +161,16 @@ def test_default_map_covers_every_instrument():
     wnids = read_name_map(imagenet_boxes.DEFAULT_WNID_MAP, labels)
     assert set(wnids.values()) == set(labels.names)
     assert wnids["n04536866"] == "Violin" and wnids["n03110669"] == "Trumpet"
+
+
+def test_output_reads_in_the_hit_rate_evaluation(world):
+    out = world / "ds"
+    imagenet_boxes.convert(world / "Annotation", world / "images", out)
+    images = read_voc_dir(out / "annotations" / "boxes" / "Annotations", load_labels(None))
+    assert [(i.image_id, i.width, i.height, len(i.boxes)) for i in images] == [
+        ("n02672831_1", 128, 256, 1),
+        ("n04536866_7", 256, 192, 2),
+    ]
+    assert all(
+        (out / "annotations/boxes/JPEGImages" / f"{i.image_id}.jpg").is_file() for i in images
+    )

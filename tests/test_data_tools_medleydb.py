@@ -10,7 +10,10 @@ import pytest
 import soundfile
 
 from data_tools import medleydb
+from data_tools.common import load_labels
+from ipd.data.index import read_index
 from ipd.errors import InputError
+from ipd.evaluation.sound import frame_labels, read_sound_activity
 
 METADATA = """\
 album: ''
@@ -157,3 +160,18 @@ def test_malformed_metadata(tmp_path):
         medleydb.read_stem_instruments(bad)
     bad.write_text("stems:\n  S01: {instrument: [Violin, viola]}\n")
     assert medleydb.read_stem_instruments(bad) == {"S01": ["violin", "viola"]}
+
+
+def test_outputs_agree_with_the_project_readers(tmp_path):
+    ann = _fixture(tmp_path)
+    out = tmp_path / "ds"
+    medleydb.convert(ann, out, metadata=tmp_path / "Audio", audio=tmp_path / "Audio")
+    labels = load_labels(None)
+    activity = read_sound_activity(out / "annotations" / "sound_activity.csv", labels)
+    rows = _read(out / "annotations" / "frame_labels.csv")
+    times = np.array([float(r["timestamp_s"]) for r in rows])
+    expected = np.array([[int(r[n]) for n in labels.names] for r in rows], dtype=bool)
+    # the evaluation's own interval -> frame rule gives exactly the written frame labels
+    assert np.array_equal(frame_labels(activity["Fix_Song"], times, tuple(labels.names)), expected)
+    (entry,) = read_index(out, "test")
+    assert entry.tags == ("Guitar", "Saxophone") and entry.path.is_file()
