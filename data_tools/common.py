@@ -18,7 +18,6 @@ from ipd.labels import LabelSpace, load_label_space
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov", ".m4v", ".avi", ".flv")  # preference order
 INDEX_COLUMNS = ("video_id", "split", "tags", "path", "duration_s")
-FRAME_LONGER_SIDE = 256  # pixels: every frame is resized so that its longer side is 256 (SPEC 3)
 
 
 def row_error(path: str | Path, row: int, problem: str) -> InputError:
@@ -149,14 +148,6 @@ def merge_index(path: str | Path, rows: list[dict[str, object]], splits: Iterabl
     out = kept + [{c: r.get(c, "") for c in INDEX_COLUMNS} for r in rows]
     write_csv(path, INDEX_COLUMNS, ([r[c] for c in INDEX_COLUMNS] for r in out))
     return len(kept)
-
-
-def resized_size(width: int, height: int, longer: int = FRAME_LONGER_SIDE) -> tuple[int, int]:
-    """``(w, h)`` of a ``width x height`` frame resized so that its longer side is ``longer``."""
-    if width <= 0 or height <= 0:
-        raise ValueError(f"bad frame size {width}x{height}")
-    scale = longer / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def load_labels(path: str | Path | None) -> LabelSpace:

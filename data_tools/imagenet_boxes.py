@@ -27,16 +27,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from data_tools.common import (
-    FRAME_LONGER_SIDE,
-    Summary,
-    atomic_write_text,
-    find_files,
-    load_labels,
-    read_name_map,
-    resized_size,
-)
+from data_tools.common import Summary, atomic_write_text, find_files, load_labels, read_name_map
 from ipd.errors import InputError
+from ipd.features.video import resized_shape
 from ipd.labels import LabelSpace
 
 DEFAULT_WNID_MAP = Path(__file__).with_name("imagenet_wnids.csv")
@@ -158,7 +151,7 @@ def convert(
     out: Path,
     wnid_map_path: Path | None = None,
     labels_path: Path | None = None,
-    longer: int = FRAME_LONGER_SIDE,
+    longer: int = 256,
 ) -> Summary:
     """Write ``out/annotations/boxes/{JPEGImages,Annotations}`` (module doc)."""
     labels = load_labels(labels_path)
@@ -187,7 +180,7 @@ def convert(
         ref_w, ref_h = (voc.width, voc.height) if voc.width > 0 and voc.height > 0 else (w, h)
         if (ref_w, ref_h) != (w, h):
             summary.count("images whose XML size differs from the image (boxes scaled from XML)")
-        out_w, out_h = resized_size(w, h, longer)
+        out_h, out_w = resized_shape(h, w, longer)  # the frame size the object model sees
         kept = []
         for box, name in wanted:
             if name is None:

@@ -46,12 +46,15 @@ SUBCLIP_S = 5.0  # ... as 12 consecutive 5-s sub-clips of 10 analysis frames
 SUBCLIP_COLUMNS = ("video_id", "split", "subclip", "start_s", "end_s")
 
 
-def read_tag_list(path: Path, labels: LabelSpace) -> dict[int, str]:
+def read_tag_list(path: Path, labels: LabelSpace, summary: Summary | None = None) -> dict[int, str]:
     """``tag_list.instrument.csv`` -> YouTube-8M label index -> label-space name.
 
+    The file is the authority for the indices (they must match the labels CSV, i.e. one
+    YouTube-8M vocabulary version); an index that differs from the label space's ``yt8m_label``
+    (the authors' vocabulary) is reported in ``summary``, not an error.
+
     Raises:
-        InputError: a malformed row, a name outside the label space, or an index that disagrees
-            with the label space's ``yt8m_label`` (a different YouTube-8M vocabulary version).
+        InputError: a malformed row or a name outside the label space.
     """
     mapping: dict[int, str] = {}
     for row, fields in iter_csv(path):
@@ -65,11 +68,10 @@ def read_tag_list(path: Path, labels: LabelSpace) -> dict[int, str]:
             inst = labels[fields[0]]
         except KeyError:
             raise row_error(path, row, f"{fields[0]!r} is not in the label space") from None
-        if inst.yt8m_label >= 0 and inst.yt8m_label != int(fields[1]):
-            raise row_error(
-                path,
-                row,
-                f"{fields[0]} has index {fields[1]} here but {inst.yt8m_label} in {labels.source}",
+        if inst.yt8m_label >= 0 and inst.yt8m_label != int(fields[1]) and summary is not None:
+            summary.note(
+                f"{path.name} gives {fields[0]} index {fields[1]}, {labels.source} says "
+                f"{inst.yt8m_label}: make sure the labels CSV uses {path.name}'s vocabulary"
             )
         mapping[int(fields[1])] = inst.name
     if not mapping:
@@ -123,10 +125,10 @@ def build_index(
         probe: read each video's duration (PyAV, header only); off: ``duration_s`` left empty.
     """
     labels = load_labels(labels_path)
-    names = read_tag_list(tag_list, labels)
+    summary = Summary(f"YouTube-8M instrument index ({videos})")
+    names = read_tag_list(tag_list, labels, summary)
     video_tags = read_video_labels(video_labels)
     files = find_files(videos, VIDEO_SUFFIXES)
-    summary = Summary(f"YouTube-8M instrument index ({videos})")
     rows, clips, seen = [], [], {}
     for split, fold in folds.items():
         ids = read_id_list(fold)

@@ -36,9 +36,9 @@ from data_tools.common import (
     find_files,
     load_labels,
     merge_index,
-    resized_size,
 )
 from ipd.errors import InputError
+from ipd.features.video import open_video, resized_shape
 from ipd.labels import LabelSpace
 from ipd.timebase import ANALYSIS_PERIOD
 
@@ -64,7 +64,7 @@ class FrameFile:
 
 
 @dataclass(frozen=True)
-class VideoInfo:
+class VideoSize:
     """What ``--videos`` tells about a video: pixel size and frame rate."""
 
     path: Path
@@ -125,21 +125,15 @@ def load_keypoints(path: Path) -> np.ndarray:
     return a.astype(np.float64)
 
 
-def read_video_infos(folder: Path, video_ids: set[str]) -> dict[str, VideoInfo]:
-    """Pixel size and frame rate of the downloaded videos named ``<video_id>.<ext>`` (decord)."""
-    import decord  # only when --videos is given
-
+def read_video_infos(folder: Path, video_ids: set[str]) -> dict[str, VideoSize]:
+    """Pixel size and frame rate of the downloaded videos ``<video_id>.<ext>``, read with the
+    project's decoder (``ipd.features.video.open_video``, decord) so sizes match extraction."""
     infos = {}
     files = find_files(folder, VIDEO_SUFFIXES)
     for vid in sorted(video_ids & set(files)):
-        try:
-            reader = decord.VideoReader(str(files[vid]), num_threads=1)
-            height, width = reader[0].shape[:2]
-            fps = float(reader.get_avg_fps())
-            duration = len(reader) / fps
-        except Exception as err:  # decord raises its own DECORDError and RuntimeError
-            raise InputError(f"{files[vid]}: cannot read the video ({err})") from err
-        infos[vid] = VideoInfo(files[vid], int(width), int(height), fps, duration)
+        _, info = open_video(files[vid])
+        fps = round(info.num_frames / info.duration, 3)
+        infos[vid] = VideoSize(files[vid], info.width, info.height, fps, info.duration)
     return infos
 
 
@@ -160,7 +154,7 @@ def read_video_ids(path: Path) -> dict[str, list[str]]:
 def build_coco(
     files: list[FrameFile],
     labels: LabelSpace,
-    infos: dict[str, VideoInfo] | None = None,
+    infos: dict[str, VideoSize] | None = None,
     source: str = "",
 ) -> dict:
     """The COCO-style key-point dataset of ``annotations/FORMATS.md`` for ``files``.
@@ -194,7 +188,7 @@ def build_coco(
     for f in sorted(files, key=lambda f: (folder_cat[f.folder], f.video_id, f.start, f.k)):
         cat = folder_cat[f.folder]
         info = infos.get(f.video_id)
-        size = resized_size(info.width, info.height) if info else (None, None)
+        size = resized_shape(info.height, info.width)[::-1] if info else (None, None)
         # A video annotated for two instruments gets one entry per instrument (same id).
         videos.setdefault(
             (f.video_id, cat),

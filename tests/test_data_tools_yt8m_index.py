@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from data_tools import yt8m_index
-from data_tools.common import load_labels
+from data_tools.common import Summary, load_labels
 from ipd.errors import InputError
 
 REF = (
@@ -117,9 +117,10 @@ def test_malformed_inputs_name_file_and_row(world):
     with pytest.raises(InputError, match=r"row 2: a appears again with other labels"):
         yt8m_index.read_video_labels(bad)
     tags = world / "tags_bad.csv"
-    tags.write_text("Guitar,15,1\n")
-    with pytest.raises(InputError, match=r"tags_bad.csv, row 1: Guitar has index 15 here but 14"):
-        yt8m_index.read_tag_list(tags, load_labels(None))
+    tags.write_text("Guitar,15,1\n")  # another vocabulary version: allowed, but reported
+    summary = Summary("t")
+    assert yt8m_index.read_tag_list(tags, load_labels(None), summary) == {15: "Guitar"}
+    assert "gives Guitar index 15" in summary.notes[0] and "says 14" in summary.notes[0]
     tags.write_text("Guitar,14,1\nBanjo,99,1\n")
     with pytest.raises(InputError, match=r"row 2: 'Banjo' is not in the label space"):
         yt8m_index.read_tag_list(tags, load_labels(None))
