@@ -21,7 +21,7 @@ from ipd.features.audio import load_audio, logmel
 from ipd.labels import load_label_space
 from ipd.models.clip2frame import Clip2Frame
 from ipd.models.clip2frame_import import feature_name
-from ipd.tagging import Clip2FrameTeacher, InstrumentTagMap, SoundTagger
+from ipd.tagging import Clip2FrameTagger, Clip2FrameTeacher, InstrumentTagMap
 from ipd.tagging.plots import plot_sigmas
 
 REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference-data" / "clip2frame"
@@ -124,7 +124,7 @@ def test_tag_a_video_file(ref, tmp_path):
         + [str(video)],
         check=True,
     )
-    acts = SoundTagger.from_released(ref).tag_file(video, resolution="mel")
+    acts = Clip2FrameTagger.from_released(ref).tag_file(video, resolution="mel")
     assert acts.period_s == 0.032 and acts.frame.shape[1] == 188
     assert abs(acts.frame.shape[0] - 6 * 31.25) <= 2
     assert "classical" in [tag for tag, _ in acts.top_tags(5)]
@@ -136,9 +136,9 @@ def test_tagger_save_and_load_round_trip(tmp_path):
     rng = np.random.default_rng(0)
     mean = rng.normal(size=(2, 128)).astype(np.float32)
     std = rng.uniform(1, 2, size=(2, 128)).astype(np.float32)
-    tagger = SoundTagger(model, ["a", "b", "c"], (512, 2048), mean, std, name="tiny")
+    tagger = Clip2FrameTagger(model, ["a", "b", "c"], (512, 2048), mean, std, name="tiny")
     tagger.save(tmp_path / "tiny.pt", config)
-    loaded = SoundTagger.load(tmp_path / "tiny.pt")
+    loaded = Clip2FrameTagger.load(tmp_path / "tiny.pt")
     y = rng.normal(size=16000).astype(np.float32) * 0.1
     a, b = tagger.tag_audio(y), loaded.tag_audio(y)
     assert loaded.tags == ["a", "b", "c"] and loaded.windows == (512, 2048)
@@ -146,7 +146,7 @@ def test_tagger_save_and_load_round_trip(tmp_path):
     assert a.frame.shape == (2, 3)  # 32 mel frames -> 2 segments of 16
     (tmp_path / "junk.pt").write_bytes(b"junk")
     with pytest.raises(InputError, match="junk.pt"):
-        SoundTagger.load(tmp_path / "junk.pt")
+        Clip2FrameTagger.load(tmp_path / "junk.pt")
 
 
 def test_instrument_tag_map_takes_the_max_and_never_guesses():
@@ -185,9 +185,29 @@ def test_released_teacher_covers_eight_instruments(ref):
 
 
 def test_sigma_plot(ref, tmp_path):
-    tagger = SoundTagger.from_released(ref)
+    tagger = Clip2FrameTagger.from_released(ref)
     sigma = tagger.model.accumulation.sigma.detach().numpy()
     rank = np.arange(1, 189)  # the tag list is ordered by training count
     path = plot_sigmas(sigma, 1.0 / rank, tagger.tags, tmp_path / "sigma.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
     torch.testing.assert_close(float(sigma.max()), 19.3411, atol=1e-3, rtol=0)
+
+
+def test_exported_teacher_checkpoint_loads_as_the_sound_system(ref, tmp_path):
+    from ipd.staging.checkpoints import extract_params_of, load_system
+    from ipd.systems.sound import SoundTagger as SoundSystem
+
+    parser = argparse.ArgumentParser()
+    tag_cli.add_parser(parser.add_subparsers())
+    ckpt = tmp_path / "teacher.ckpt"
+    args = parser.parse_args(["tag", "--clip2frame-dir", str(ref), "--export-teacher", str(ckpt)])
+    assert args.func(args) == 0
+    system = load_system(SoundSystem, ckpt)
+    assert extract_params_of(ckpt).windows == (512, 1024, 2048, 4096, 8192, 16384)
+    y = load_audio(SAMPLES / "sample_1.mp3")
+    raw = [torch.from_numpy(logmel(y, w).T.copy())[None] for w in system.net.windows]
+    with torch.no_grad():
+        frames, clip = system(raw)  # the system standardizes with the authors' statistics
+    expected = Clip2FrameTeacher(clip2frame_dir=str(ref)).tag_file(SAMPLES / "sample_1.mp3")
+    assert frames.shape == (1, 9, 57) and clip.shape == (1, 9)
+    np.testing.assert_allclose(frames[0].T.numpy(), expected.values, atol=1e-6)

@@ -3,6 +3,10 @@
 Writes, per input ``NAME.ext``: ``OUT/NAME.tags.csv`` (time_s + one column per tag),
 ``OUT/NAME.tags.json`` (activations, timestamps, clip-level tags) and ``OUT/NAME.tags.png`` (top
 tags over time), and prints the clip-level top tags.
+
+``--export-teacher CKPT`` writes a sound-system checkpoint around the chosen model with outputs
+mapped to the label space's instruments (see :mod:`ipd.tagging.teacher_net`), for
+``ipd teach sound --checkpoint CKPT``; no input files are needed then.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "../shared/reference-data/clip2frame) or a trained tagger file with --model."
         ),
     )
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="AUDIO_OR_VIDEO")
+    parser.add_argument("inputs", nargs="*", type=Path, metavar="AUDIO_OR_VIDEO")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--clip2frame-dir", type=Path, help="the released clip2frame folder")
-    source.add_argument("--model", type=Path, help="a tagger file written by SoundTagger.save")
+    source.add_argument("--model", type=Path, help="a tagger file written by Clip2FrameTagger.save")
     parser.add_argument("--out", type=Path, default=Path("tags"), help="output folder (./tags)")
     parser.add_argument("--top", type=int, default=10, help="tags in the plot and summary (10)")
     parser.add_argument(
@@ -46,6 +50,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="frame values before the Gaussian accumulation (sharper in time)",
     )
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    parser.add_argument(
+        "--export-teacher",
+        type=Path,
+        metavar="CKPT",
+        help="write a sound-teacher checkpoint (instrument outputs) for `ipd teach sound`",
+    )
+    parser.add_argument("--labels", type=Path, help="label-space YAML for --export-teacher")
     parser.set_defaults(func=run)
     return parser
 
@@ -53,15 +64,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from ipd.errors import InputError
     from ipd.tagging.plots import plot_top_tags
-    from ipd.tagging.tagger import SoundTagger
+    from ipd.tagging.tagger import Clip2FrameTagger
     from ipd.tagging.writers import write_csv, write_json
 
+    if args.export_teacher is not None:
+        from ipd.tagging.teacher_net import write_teacher_checkpoint
+
+        path = write_teacher_checkpoint(
+            args.export_teacher, args.clip2frame_dir, args.model, args.labels,
+            accumulated=not args.no_accumulation,
+        )  # fmt: skip
+        print(f"wrote sound-teacher checkpoint {path}")
+        if not args.inputs:
+            return 0
+    if not args.inputs:
+        raise InputError("ipd tag: give audio/video files to tag (or --export-teacher CKPT)")
     torch.set_grad_enabled(False)
     if args.clip2frame_dir is not None:
-        tagger = SoundTagger.from_released(args.clip2frame_dir)
+        tagger = Clip2FrameTagger.from_released(args.clip2frame_dir)
     else:
-        tagger = SoundTagger.load(args.model)
+        tagger = Clip2FrameTagger.load(args.model)
     args.out.mkdir(parents=True, exist_ok=True)
     for path in args.inputs:
         acts = tagger.tag_file(

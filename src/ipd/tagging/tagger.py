@@ -1,10 +1,10 @@
 """Run a chapter-3 tagger over an audio or video file: tag activations with timestamps.
 
-A :class:`SoundTagger` bundles what turns audio into tag activations: a
+A :class:`Clip2FrameTagger` bundles what turns audio into tag activations: a
 :class:`~ipd.models.clip2frame.Clip2Frame` network, its tag names, the STFT window of each input
 scale and the per-scale standardization. It comes from the authors' release
-(:meth:`SoundTagger.from_released`) or from a file written by :meth:`SoundTagger.save` (a model
-the project trained).
+(:meth:`Clip2FrameTagger.from_released`) or from a file written by
+:meth:`Clip2FrameTagger.save` (a model the project trained).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ipd.models.clip2frame_import import load_released_clip2frame
 from ipd.timebase import HOP, SAMPLE_RATE
 
 Resolution = Literal["segment", "mel"]
-FORMAT_VERSION = 1  # of the files written by SoundTagger.save
+FORMAT_VERSION = 1  # of the files written by Clip2FrameTagger.save
 
 
 @dataclass
@@ -57,7 +57,7 @@ class TagActivations:
 
 
 @dataclass
-class SoundTagger:
+class Clip2FrameTagger:
     """A clip2frame network with its tags and input standardization.
 
     Attributes:
@@ -91,7 +91,7 @@ class SoundTagger:
         self.model.eval()
 
     @classmethod
-    def from_released(cls, folder: str | Path) -> SoundTagger:
+    def from_released(cls, folder: str | Path) -> Clip2FrameTagger:
         """The authors' released 188-tag MagnaTagATune model from its data folder."""
         released = load_released_clip2frame(folder)
         return cls(
@@ -129,7 +129,7 @@ class SoundTagger:
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> SoundTagger:
+    def load(cls, path: str | Path) -> Clip2FrameTagger:
         """Read a file written by :meth:`save` (``weights_only``: no code is unpickled)."""
         path = Path(path)
         if not path.is_file():

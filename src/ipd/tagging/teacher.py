@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ipd.errors import InputError
 from ipd.labels import LabelSpace, load_label_space
-from ipd.tagging.tagger import SoundTagger
+from ipd.tagging.tagger import Clip2FrameTagger
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,13 @@ class InstrumentTagMap:
                 out[..., g] = activations[..., list(ix)].max(axis=-1)
         return out
 
+    def apply_torch(self, activations: torch.Tensor, dim: int = -1) -> torch.Tensor:
+        """:meth:`apply` for a tensor whose tag axis is ``dim`` (e.g. ``(B, N, T)`` with dim 1)."""
+        x = activations.movedim(dim, -1)
+        nan = torch.full(x.shape[:-1], float("nan"), dtype=x.dtype, device=x.device)
+        columns = [x[..., list(ix)].amax(dim=-1) if ix else nan for ix in self.tag_indices]
+        return torch.stack(columns, dim=-1).movedim(-1, dim)
+
 
 @dataclass
 class InstrumentActivations:
@@ -92,7 +100,7 @@ class Clip2FrameTeacher:
 
     Args:
         clip2frame_dir: the authors' release folder (e.g. ``../shared/reference-data/clip2frame``).
-        model: a tagger file written by :meth:`SoundTagger.save` (instead of ``clip2frame_dir``).
+        model: a file written by :meth:`Clip2FrameTagger.save` (instead of ``clip2frame_dir``).
         labels: label-space YAML (default: the repository's ``annotations/instruments.yaml``).
         accumulated: use the Gaussian-accumulated output (True, as trained) or the sharper
             pre-accumulation output.
@@ -108,9 +116,9 @@ class Clip2FrameTeacher:
         if (clip2frame_dir is None) == (model is None):
             raise InputError("sound teacher: give exactly one of clip2frame_dir or model")
         self.tagger = (
-            SoundTagger.from_released(clip2frame_dir)
+            Clip2FrameTagger.from_released(clip2frame_dir)
             if clip2frame_dir is not None
-            else SoundTagger.load(model)
+            else Clip2FrameTagger.load(model)
         )
         self.labels = load_label_space(labels)
         self.mapping = InstrumentTagMap.from_labels(self.labels, self.tagger.tags)
