@@ -156,7 +156,8 @@ def run(
     Args:
         plan: the items, in order.
         out_dir: where ``<key>.<ext>`` files go.
-        downloader: called as ``downloader(item, out_dir)``; ``None`` = dry run (plan only).
+        downloader: called as ``downloader(item, out_dir)``; ``None``: a dry run that counts what
+            would be downloaded and writes nothing.
         state_path: the state file (default ``out_dir/download_state.json``).
         retry_unavailable: ask again for videos reported unavailable before.
         max_attempts: give up on an item after this many failed runs.
@@ -199,6 +200,8 @@ def run(
             summary.count(f"this run: {outcome.status}")
             if outcome.status != "done":
                 summary.skip(outcome.status, f"{item.key} ({outcome.message})")
+    if downloader is None:
+        return summary  # a dry run writes nothing
     atomic_write_json(state_path, {"version": STATE_VERSION, "items": state})
     gone = [
         (i.key, i.youtube_id, rec["status"], rec.get("message", ""))

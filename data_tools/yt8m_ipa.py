@@ -333,30 +333,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m data_tools.yt8m_ipa",
         description="Convert the released YT8M-IPA .npy key points to COCO-style JSON.",
     )
-    parser.add_argument(
-        "--annotations",
-        type=Path,
-        required=True,
-        help="the released yt8m_ipa folder (holding te/) or its te/ folder",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        required=True,
-        help="dataset folder; writes annotations/keypoints_test.json",
-    )
-    parser.add_argument(
-        "--video-ids",
-        type=Path,
-        help="video_id.te.json: check the release against the listed test ids",
-    )
-    parser.add_argument(
-        "--videos",
-        type=Path,
-        help="folder of downloaded videos <id>.<ext>: record frame sizes and fps "
-        "and write index.csv rows for the test split",
-    )
-    parser.add_argument("--labels", type=Path, help="label-space YAML (default: the repository's)")
+    add = parser.add_argument
+    add("--annotations", type=Path, required=True, help="the release's yt8m_ipa (or te) folder")
+    add("--out", type=Path, required=True, help="dataset folder (annotations/keypoints_test.json)")
+    add("--video-ids", type=Path, help="video_id.te.json: check the release against the list")
+    add("--videos", type=Path, help="downloaded <id>.<ext> videos: sizes, fps, index.csv rows")
+    add("--labels", type=Path, help="label-space YAML (default: the repository's)")
     args = parser.parse_args(argv)
     try:
         summary = convert(args.annotations, args.out, args.video_ids, args.videos, args.labels)
