@@ -190,12 +190,6 @@ def test_fixture_with_videos_loads_in_the_evaluation(tmp_path):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ipd.evaluation.keypoints keys videos by id alone, but the release annotates "
-    "-nlHkULtBC8 for both Cello and Saxophone (different key points): the loader must key "
-    "(video_id, instrument). Remove this mark when it does.",
-)
 def test_released_json_with_sizes_loads_in_the_evaluation(released, tmp_path):
     data = json.loads(released[0].read_text())
     for im in data["images"]:  # sizes as --videos would record them for 16:9 videos
@@ -204,3 +198,7 @@ def test_released_json_with_sizes_loads_in_the_evaluation(released, tmp_path):
     sized.write_text(json.dumps(data))
     annotated = load_keypoints(sized, load_labels(None))
     assert sum(len(v.frames) for v in annotated.values()) == 5360
+    # -nlHkULtBC8 is annotated for Cello and for Saxophone: one entry per (video, instrument).
+    assert annotated["-nlHkULtBC8/Cello"].instrument == "Cello"
+    assert annotated["-nlHkULtBC8/Saxophone"].video_id == "-nlHkULtBC8"
+    assert len(annotated) == 134

@@ -122,12 +122,17 @@ def test_missing_image_field_names_the_file_and_field(tmp_path):
         load_keypoints(_write(tmp_path, data), LABELS)
 
 
-def test_video_with_two_instruments_is_an_error(tmp_path):
+def test_video_annotated_for_two_instruments_is_split_per_instrument(tmp_path):
+    # YT8M-IPA annotates one video for both Cello and Saxophone: the unit is (video, instrument).
     data = _coco()
     data["images"][2]["category_id"] = CELLO
     data["annotations"][2]["category_id"] = CELLO
-    with pytest.raises(InputError, match="vidA has frames of Violin and Cello"):
-        load_keypoints(_write(tmp_path, data), LABELS)
+    data.pop("videos", None)
+    videos = load_keypoints(_write(tmp_path, data), LABELS)
+    assert videos["vidA/Cello"].instrument == "Cello"
+    assert videos["vidA/Violin"].instrument == "Violin"
+    assert videos["vidA/Cello"].video_id == videos["vidA/Violin"].video_id == "vidA"
+    assert len(videos["vidA/Cello"].frames) == 1
 
 
 def test_not_json_and_missing_file(tmp_path):

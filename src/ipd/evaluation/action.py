@@ -130,7 +130,7 @@ def temporal_auc(
     """Temporal AUC of one model over the annotated videos (module docstring)."""
     per_video = {}
     for vid, ann in annotations.items():
-        pred = _prediction(predictions, vid)
+        pred = _prediction(predictions, ann.video_id)
         index = match_frames(pred.times, ann.times, pred.where)
         scores = pred.frame_scores()[index, pred.channel(ann.instrument)]
         per_video[vid] = video_auc(ann.positives, scores)
@@ -146,7 +146,7 @@ def spatial_distance(
     """Spatial distance (px) of one model with maps over the annotated videos."""
     per_video = {}
     for vid, ann in annotations.items():
-        pred = _prediction(predictions, vid)
+        pred = _prediction(predictions, ann.video_id)
         if pred.maps is None:
             raise InputError(f"{pred.where}: a spatial metric needs 'maps'")
         frames = [f for f in ann.frames if f.positive]
@@ -190,7 +190,9 @@ def evaluate(
     (scores: temporal only), Object (maps) and SxO (``fuse(object, sound)``).
     """
     temporal = temporal_auc(annotations, predictions, instruments)
-    has_maps = all(_prediction(predictions, vid).maps is not None for vid in annotations)
+    has_maps = all(
+        _prediction(predictions, ann.video_id).maps is not None for ann in annotations.values()
+    )
     spatial = (
         spatial_distance(annotations, predictions, instruments, align_corners) if has_maps else None
     )
