@@ -61,14 +61,14 @@ def write_video(
 
 
 def index_frames(n: int, height: int = 48, width: int = 64) -> np.ndarray:
-    """Frames whose content encodes their index: left half ``16 (i % 16)``, right ``16 (i // 16)``.
+    """Frames encoding their index mod 256: left half ``16 (i % 16)``, right ``16 (i // 16 % 16)``.
 
     Steps of 16 gray levels survive any codec rounding; :func:`decode_index` reads them back.
     """
     frames = np.zeros((n, height, width, 3), dtype=np.uint8)
     for i in range(n):
         frames[i, :, : width // 2] = 16 * (i % 16) + 8
-        frames[i, :, width // 2 :] = 16 * (i // 16) + 8
+        frames[i, :, width // 2 :] = 16 * (i // 16 % 16) + 8
     return frames
 
 

@@ -69,7 +69,10 @@ def is_fresh(path: str | Path, source: str | Path | None = None) -> bool:
     meta = read_meta(path)
     if meta is None:
         return False
-    return source is None or meta.get("source") == source_stamp(source)
+    if source is None:
+        return True
+    recorded = meta.get("source", {})
+    return all(recorded.get(k) == v for k, v in source_stamp(source).items())
 
 
 def list_cached(cache_dir: str | Path, stream: str, params: ExtractParams) -> list[str]:
