@@ -13,7 +13,7 @@ from ipd.features.audio import load_audio
 from ipd.features.extract import extract_video
 from ipd.features.params import ExtractParams
 from ipd.features.reader import open_features
-from ipd.features.video import resized_shape, sample_indices
+from ipd.features.video import open_video, resized_shape, sample_indices
 
 
 @pytest.mark.parametrize(
@@ -61,6 +61,9 @@ def test_variable_frame_rate_uses_frame_timestamps(tmp_path):
         assert feats.num_frames == 4
         assert [decode_index(f) for f in feats.rgb()] == [0, 2, 3, 8]
         assert feats.meta["rgb"]["source_time"] == pytest.approx([0.0, 0.5, 0.53, 1.5], abs=1e-4)
+    # decord's frame index (the probe) agrees with the frames PyAV decoded
+    starts = open_video(path)[1].starts
+    assert sample_indices(starts, feats.times).tolist() == feats.meta["rgb"]["source_index"]
 
 
 def test_ten_second_video_shapes_on_the_timebase(tmp_path):
@@ -81,14 +84,14 @@ def test_ten_second_video_shapes_on_the_timebase(tmp_path):
 
 
 def test_portrait_video_keeps_its_aspect(tmp_path):
-    # 40 x 64 (decord 0.6 mis-decodes some tiny portrait sizes such as 48 x 64; real ones are fine)
-    frames = index_frames(10, height=64, width=40)
+    # 48 x 64: a size decord 0.6 decodes wrongly (4 channels); frames are decoded with PyAV
+    frames = index_frames(10, height=64, width=48)
     path = write_video(tmp_path / "portrait.mp4", frames, 10)
     extract_video(path, "p", tmp_path / "cache", ExtractParams(size=128), streams=("rgb", "flow"))
     with open_features(tmp_path / "cache", "p", ("rgb", "flow"), ExtractParams(size=128)) as feats:
-        assert feats.frame_size == (128, 80)
-        assert feats.rgb().shape == (2, 128, 80, 3)
-        assert feats.flow().shape == (2, 10, 128, 80)
+        assert feats.frame_size == (128, 96)
+        assert [decode_index(f) for f in feats.rgb()] == [0, 5]  # t = 0.512 s at 10 fps
+        assert feats.flow().shape == (2, 10, 128, 96)
 
 
 def test_logmel_equals_librosa_on_the_same_audio(tmp_path):

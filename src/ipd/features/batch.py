@@ -34,10 +34,10 @@ class Report:
         return len(self.done) + len(self.cached)
 
 
-def _run_one(item: tuple[str, str | Path], cache_dir, params, streams, force) -> dict:
+def _run_one(item: tuple[str, str | Path], cache_dir, params, streams, force, threads) -> dict:
     video_id, path = item
     try:
-        result = extract_video(path, video_id, cache_dir, params, streams, force)
+        result = extract_video(path, video_id, cache_dir, params, streams, force, threads)
         result["status"] = "done" if result["written"] else "cached"
     except InputError as err:
         result = {"video_id": video_id, "status": "failed", "error": str(err), "notes": []}
@@ -100,14 +100,15 @@ def extract_many(
 def _results(items, cache_dir, params, streams, force, workers):
     if workers <= 1 or len(items) <= 1:
         for item in items:
-            yield _run_one(item, cache_dir, params, streams, force)
+            yield _run_one(item, cache_dir, params, streams, force, 0)
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    ctx = mp.get_context("spawn")  # no fork after OpenCV/decord threads exist
+    ctx = mp.get_context("spawn")  # no fork after OpenCV/FFmpeg threads exist
     with ProcessPoolExecutor(min(workers, len(items)), ctx, initializer=_init_worker) as pool:
-        jobs = [pool.submit(_run_one, it, cache_dir, params, streams, force) for it in items]
+        # one decoding thread per worker: the processes already use every core
+        jobs = [pool.submit(_run_one, it, cache_dir, params, streams, force, 1) for it in items]
         for job in as_completed(jobs):
             yield job.result()
 

@@ -28,6 +28,9 @@ import numpy as np
 from ipd.features.params import ExtractParams
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip member timestamps: reruns are byte-identical
+# zlib level 3: on flow, 7% larger than the default level 6 at half its time (which otherwise
+# costs as much as the Farneback flow itself).
+DEFLATE_LEVEL = 3
 META = "meta.json"
 
 
@@ -126,7 +129,7 @@ class ZipWriter:
         info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
         info.external_attr = 0o644 << 16
-        self.zf.writestr(info, data)
+        self.zf.writestr(info, data, compresslevel=DEFLATE_LEVEL if compress else None)
 
     def add_array(self, name: str, array: np.ndarray, compress: bool = True) -> None:
         """Store ``array`` as a ``.npy`` member."""

@@ -29,8 +29,12 @@ def extract_video(
     params: ExtractParams | None = None,
     streams: Sequence[str] = STREAMS,
     force: bool = False,
+    threads: int = 0,
 ) -> dict:
     """Extract the ``streams`` of one video into ``cache_dir`` (skipping fresh ones).
+
+    ``threads`` is the number of video-decoding threads (0: FFmpeg's choice; worker processes
+    use 1).
 
     Returns:
         ``{"video_id", "written": [...], "cached": [...], "notes": [...]}``; a video without an
@@ -51,7 +55,7 @@ def extract_video(
         (out["cached"] if fresh and not force else todo).append(stream)
     visual = [s for s in todo if s in ("rgb", "flow")]
     if visual:
-        _extract_visual(path, video_id, cache_dir, params, visual)
+        _extract_visual(path, video_id, cache_dir, params, visual, threads)
         out["written"] += visual
     if "audio" in todo:
         try:
@@ -74,10 +78,15 @@ def _base_meta(path: Path, video_id: str, params: ExtractParams, stream: str) ->
 
 
 def _extract_visual(
-    path: Path, video_id: str, cache_dir: str | Path, params: ExtractParams, streams: list[str]
+    path: Path,
+    video_id: str,
+    cache_dir: str | Path,
+    params: ExtractParams,
+    streams: list[str],
+    threads: int = 0,
 ) -> None:
     """RGB frames and/or flow members of one video in a single decoding pass."""
-    reader, info = video.open_video(path)
+    _, info = video.open_video(path)  # decord's frame index: duration, size; rejects bad files
     num = timebase.num_analysis_frames(info.duration)  # T
     shape = video.resized_shape(info.height, info.width, params.size)
     if "flow" in streams:
@@ -87,7 +96,13 @@ def _extract_visual(
         step = timebase.FLOW_FACTOR  # analysis frame k is gray frame 4k
     else:
         times, step = timebase.analysis_times(num), 1
-    indices = video.sample_indices(info.starts, times)
+    sources: list[tuple[int, float]] = []  # (decoded frame ordinal, its time) per sampled frame
+
+    def sampled():
+        for frame, ordinal, ftime in video.iter_frames_at(path, times, shape, threads):
+            sources.append((ordinal, ftime))
+            yield frame
+
     common = {
         "num_frames": num,
         "times": timebase.analysis_times(num).tolist(),
@@ -105,9 +120,8 @@ def _extract_visual(
         }
         for s in streams:
             cache.stream_dir(cache_dir, s, params)
-        frames = video.iter_frames(reader, indices, shape, path=path)
+        frames = _tee_rgb(sampled(), writers.get("rgb"), step)
         if "flow" in writers:
-            frames = _tee_rgb(frames, writers.get("rgb"), step)
             grays = (_gray(f) for f in frames)
             fn = flow.flow_function(params.flow)
             count = 0
@@ -122,22 +136,21 @@ def _extract_visual(
                     "num_members": count,
                     "member_flow_index": "j = i - 2 (gray frame j -> j + 1)",
                     "gray_times": times.tolist(),
-                    "gray_source_index": indices.tolist(),
-                    "gray_source_time": info.starts[indices].tolist(),
+                    "gray_source_index": [o for o, _ in sources],
+                    "gray_source_time": [t for _, t in sources],
                 },
             )
         else:
-            for _ in _tee_rgb(frames, writers["rgb"], step):
+            for _ in frames:
                 pass
         if "rgb" in writers:
-            rgb_idx = indices[::step]
             writers["rgb"].add_json(
                 cache.META,
                 {
                     **_base_meta(path, video_id, params, "rgb"),
                     **common,
-                    "source_index": rgb_idx.tolist(),
-                    "source_time": info.starts[rgb_idx].tolist(),
+                    "source_index": [o for o, _ in sources[::step]],
+                    "source_time": [t for _, t in sources[::step]],
                 },
             )
 

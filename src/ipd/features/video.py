@@ -1,14 +1,20 @@
-"""Video decoding with decord: probe, timestamp-based frame sampling, resizing (SPEC section 3).
+"""Video probing, timestamp-based frame sampling and resizing (SPEC section 3).
 
 The authors sampled frames with moviepy's ``iter_frames(fps)``: the frame shown at time ``t`` is the
-last decoded frame whose timestamp is ``<= t``. We use each frame's own timestamp (decord reads it
-from the container), so variable-frame-rate videos sample correctly; a time before the first frame
-gets the first frame. Times are on the container's timeline (the same one the audio uses).
+last decoded frame whose timestamp is ``<= t``. We use each frame's own timestamp, so
+variable-frame-rate videos sample correctly; a time before the first frame gets the first frame.
+Times are on the container's timeline (the same one the audio uses).
+
+decord probes a video (:func:`open_video`: its frame index gives every frame's timestamp, hence the
+duration and the number of analysis frames). The extraction pass decodes with PyAV instead
+(:func:`iter_frames_at`): one sequential pass, exact timestamps, memory bounded by one frame.
+decord's background decoder keeps decoding ahead of a slow consumer such as optical flow and
+buffers frames without bound (dmlc/decord#208: 1 GB for one minute at 360p), and parking it with
+``seek`` either returns wrong frames (seek to the next frame) or triples decoding time (seek 0).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +27,6 @@ from ipd.errors import InputError
 # Frame timestamps come back as float32 seconds (about 0.25 ms resolution at 1 h); a frame exactly
 # at t must count as "<= t", and a 10.000000x-s video must count as 10 s.
 TIME_TOLERANCE = 1e-3  # s, below any frame interval (4 ms at 240 fps)
-DECODE_CHUNK = 16  # frames decoded per decord call: bounds memory at 16 full-size frames
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,12 @@ class VideoInfo:
 
 
 def open_video(path: str | Path, num_threads: int = 1):
-    """Open ``path`` with decord and check it is a usable video.
+    """Open ``path`` with decord and check it is a usable video (nothing is decoded).
 
     Returns:
-        ``(reader, info)``: a ``decord.VideoReader`` and its :class:`VideoInfo`.
+        ``(reader, info)``: a ``decord.VideoReader`` and its :class:`VideoInfo`. The frame size
+        comes from PyAV's stream header: decord 0.6 mis-decodes some small sizes (48 x 64 gives
+        4 channels), and decoding a frame just to learn its size is wasted work.
 
     Raises:
         InputError: missing file, not a video, no frames, a single frame (no motion to measure).
@@ -75,13 +82,27 @@ def open_video(path: str | Path, num_threads: int = 1):
     if n == 1:
         raise InputError(f"{path}: video has a single frame (need at least 2 for motion)")
     stamps = np.asarray(stamps, dtype=np.float64)
-    height, width = reader[0].shape[:2]
-    reader.seek(0)
+    height, width = _frame_size(path)
     duration = round(float(max(stamps[-1, 1], stamps[-1, 0])), 3)  # ms: undo float32 noise
     if duration <= 0:
         raise InputError(f"{path}: video has zero duration")
     info = VideoInfo(path, stamps[:, 0], duration, int(height), int(width))
     return reader, info
+
+
+def _frame_size(path: Path) -> tuple[int, int]:
+    """``(height, width)`` of the first video stream, from the container header."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            ctx = container.streams.video[0].codec_context
+            height, width = int(ctx.height), int(ctx.width)
+    except Exception as err:
+        raise InputError(f"{path}: {_why_unreadable(path)}") from err
+    if height <= 0 or width <= 0:
+        raise InputError(f"{path}: video stream has no frame size")
+    return height, width
 
 
 def _why_unreadable(path: Path) -> str:
@@ -129,37 +150,58 @@ def resize(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(frame, (shape[1], shape[0]), interpolation=interp)
 
 
-def iter_frames(
-    reader, indices: np.ndarray, shape: tuple[int, int], chunk: int = DECODE_CHUNK, path=None
-) -> Iterator[np.ndarray]:
-    """Yield the frames at ``indices`` (ascending, repeats allowed), resized to ``shape``.
+def iter_frames_at(
+    path: str | Path, times: np.ndarray, shape: tuple[int, int], threads: int = 0
+) -> Iterator[tuple[np.ndarray, int, float]]:
+    """Decode ``path`` once and yield the frame shown at each of ``times``, resized to ``shape``.
 
-    Each distinct frame is decoded once; at most ``chunk`` full-size frames are held at a time.
+    Args:
+        path: the video.
+        times: ``(n,)`` ascending sampling times, seconds.
+        shape: ``(H, W)`` output size (see :func:`resized_shape`).
+        threads: decoder threads (0: FFmpeg's choice; 1 inside worker processes).
 
     Yields:
-        ``(H, W, 3)`` uint8 RGB frames, one per entry of ``indices``.
+        ``(frame, index, time)``: ``(H, W, 3)`` uint8 RGB, the decoded frame's ordinal and its
+        timestamp (s). Times after the last frame get the last frame.
 
     Raises:
-        InputError: the decoder fails part-way (a corrupt or truncated file); names ``path``.
+        InputError: the file cannot be decoded, or decoding fails part-way.
     """
-    indices = np.asarray(indices, dtype=np.int64)
-    unique, inverse = np.unique(indices, return_inverse=True)
-    pos = 0  # next entry of ``indices`` to yield
-    for lo in range(0, len(unique), chunk):
-        wanted = unique[lo : lo + chunk].tolist()
-        try:
-            batch = reader.get_batch(wanted).asnumpy()
-        except Exception as err:  # decord reports corrupt data as RuntimeError/DECORDError
-            raise InputError(
-                f"{path or 'video'}: decoding failed near frame {wanted[0]} ({_first_line(err)})"
-            ) from err
-        resized = [resize(frame, shape) for frame in batch]
-        while pos < len(indices) and inverse[pos] < lo + len(batch):
-            yield resized[inverse[pos] - lo]
-            pos += 1
+    import av
 
+    times = np.asarray(times, dtype=np.float64)
+    j, shown, ordinal = 0, None, -1  # shown: last frame with time <= times[j] (+ tolerance)
+    last = None  # (ordinal, converted frame): a frame sampled twice is converted once
 
-def _first_line(err: Exception) -> str:
-    """The message of a decord error without its ``[time] file.cc:line:`` prefix and trace."""
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return re.sub(r"^\[[\d:]+\] \S+:\d+: ", "", text)
+    def emit():
+        nonlocal last
+        if last is None or last[0] != shown[1]:
+            rgb = resize(shown[0].to_ndarray(format="rgb24"), shape)
+            last = (shown[1], rgb)
+        return last[1], shown[1], shown[2]
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            stream.thread_count = threads
+            step = 1.0 / float(stream.average_rate or 25)
+            for frame in container.decode(stream):
+                ordinal += 1
+                ftime = frame.time if frame.time is not None else (ordinal * step)
+                while j < len(times) and ftime > times[j] + TIME_TOLERANCE:
+                    if shown is None:  # t before the first frame: the first frame
+                        shown = (frame, ordinal, ftime)
+                    yield emit()
+                    j += 1
+                if j >= len(times):
+                    return
+                shown = (frame, ordinal, ftime)
+    except (av.error.FFmpegError, IndexError, OSError) as err:
+        raise InputError(f"{path}: decoding failed after frame {ordinal} ({err})") from err
+    if shown is None:
+        raise InputError(f"{path}: video has no frames")
+    while j < len(times):
+        yield emit()
+        j += 1
