@@ -7,10 +7,10 @@ import argparse
 import sys
 
 from ipd import __version__
-from ipd.cli import extract, synth
+from ipd.cli import extract, synth, tag, teach, train
 from ipd.errors import InputError
 
-COMMANDS = (synth, extract)
+COMMANDS = (synth, extract, train, teach, tag)
 
 
 def build_parser() -> argparse.ArgumentParser:
