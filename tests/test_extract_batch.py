@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 from test_features_media import index_frames, tone, write_video
 
 from ipd.cli import extract as cli
@@ -30,6 +31,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     text = root / "notes.mp4"
     text.write_text("this is not a video\n")
     (root / "empty.mp4").write_bytes(b"")
+    sf.write(root / "song.wav", tone(1.0), 44_100)
     return {
         "good": write_video(root / "good.mkv", index_frames(20), 10, audio=tone(2.0)),
         "silent": write_video(root / "silent.mp4", index_frames(20), 10),
@@ -37,6 +39,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
         "text": text,
         "empty": root / "empty.mp4",
         "single": write_video(root / "single.mp4", index_frames(1), 10),
+        "sound": root / "song.wav",
     }
 
 
@@ -45,6 +48,7 @@ BAD = {
     "text": "notes.mp4: not a readable video",
     "empty": "empty.mp4: empty file (0 bytes)",
     "single": "single.mp4: video has a single frame",
+    "sound": "song.wav: no video track (not a video file)",
 }
 
 
