@@ -93,6 +93,8 @@ def extract_many(
                 (report.done if status == "done" else report.cached).append(result["video_id"])
             report.notes += result["notes"]
             advance(result["video_id"])
+    for ids_ in (report.done, report.cached, report.failed):
+        ids_.sort()  # workers finish in any order
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -108,9 +110,14 @@ def _results(items, cache_dir, params, streams, force, workers):
     ctx = mp.get_context("spawn")  # no fork after OpenCV/FFmpeg threads exist
     with ProcessPoolExecutor(min(workers, len(items)), ctx, initializer=_init_worker) as pool:
         # one decoding thread per worker: the processes already use every core
-        jobs = [pool.submit(_run_one, it, cache_dir, params, streams, force, 1) for it in items]
+        jobs = {pool.submit(_run_one, it, cache_dir, params, streams, force, 1): it for it in items}
         for job in as_completed(jobs):
-            yield job.result()
+            try:
+                yield job.result()
+            except Exception as err:  # a worker died (e.g. a decoder crash): report, go on
+                video_id, path = jobs[job]
+                error = f"{path}: worker process failed ({type(err).__name__})"
+                yield {"video_id": video_id, "status": "failed", "error": error, "notes": []}
 
 
 class _progress:

@@ -1,4 +1,4 @@
-"""Per-video feature extraction into the cache, and batches of videos with worker processes.
+"""Per-video feature extraction into the cache (batches: :mod:`ipd.features.batch`).
 
 One video gives up to three zips (see :mod:`ipd.features.cache`): audio log-mel maps, RGB frames at
 the analysis rate, optical-flow members at 4x that rate. RGB and flow come from one decoding pass;
