@@ -33,8 +33,8 @@ system-deps:
 	fi
 
 lint: venv
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check src tests data_tools
+	$(BIN)/ruff format --check src tests data_tools
 
 test: system-deps venv lint
 	$(BIN)/python -m pytest -q

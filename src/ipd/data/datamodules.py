@@ -1,4 +1,4 @@
-"""LightningDataModules of the three stages; their typed ``__init__`` arguments are the config schema.
+"""LightningDataModules of the three stages; typed ``__init__`` arguments are the config schema.
 
 Each reads a dataset's ``index.csv`` (train and val splits) and the feature cache written by
 ``ipd extract`` with the same extraction settings (``windows`` / ``size`` / ``flow``).

@@ -167,7 +167,7 @@ def _teacher_values(pred: Prediction, key: str, labels: LabelSpace) -> np.ndarra
 
 
 def collate_clips(items: list[dict]) -> dict:
-    """Stack items into ``(B, n, ...)`` tensors (all clips of a batch share ``n`` and frame size)."""
+    """Stack items into ``(B, n, ...)`` tensors (a batch's clips share ``n`` and frame size)."""
     batch: dict = {}
     for key, value in items[0].items():
         if key == "mels":

@@ -1,4 +1,4 @@
-"""The dataset index (``index.csv``, annotations/FORMATS.md): which videos, which split, which tags."""
+"""The dataset index (``index.csv``, annotations/FORMATS.md): videos, their split and tags."""
 
 from __future__ import annotations
 

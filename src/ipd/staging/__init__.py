@@ -1,1 +1,1 @@
-"""The stage chain: file-based stages (train, teach, predict) that each read and write named files."""
+"""The stage chain: file-based stages (train, teach, predict) reading and writing named files."""

@@ -12,7 +12,7 @@ from ipd.features.params import ExtractParams
 
 
 def checkpoint_identity(path: str | Path) -> str:
-    """``<path>#sha256:<first 16 hex>``: what teacher and prediction files record as their source."""
+    """``<path>#sha256:<16 hex>``: what teacher and prediction files record as their source."""
     path = Path(path)
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -1,4 +1,4 @@
-"""Running trained systems over cached features: the outputs S (sound) and O / A (maps) per video."""
+"""Running trained systems over cached features: S (sound) and O / A (maps) per video."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from ipd.timebase import analysis_times
 
 
 @torch.no_grad()
-def sound_scores(system: SoundTagger, feats: Features, windows: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def sound_scores(
+    system: SoundTagger, feats: Features, windows: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
     """Frame-level sound probabilities over a whole video.
 
     Returns:

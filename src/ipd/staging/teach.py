@@ -43,7 +43,7 @@ def teach(
     labels: str | Path | None = None,
     progress: bool = True,
 ) -> TeachReport:
-    """Write ``out/<video_id>.npz`` (sound: ``scores (T, G)``; object/action: ``maps (T, G, h, w)``).
+    """Write ``out/<video_id>.npz``: sound ``scores (T, G)``, object/action ``maps (T, G, h, w)``.
 
     Args:
         kind: ``sound``, ``object`` or ``action`` (the system class of the checkpoint).

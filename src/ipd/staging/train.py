@@ -9,6 +9,8 @@ run (``max_epochs`` reached) is left as it is.
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from lightning.pytorch import Trainer
@@ -36,7 +38,7 @@ class StageCLI(LightningCLI):
         kwargs.setdefault(
             "logger",
             [
-                CSVLogger(root, name="logs", version="csv"),
+                CSVLogger(root, name="logs", version="csv"),  # first: its version is v_num
                 TensorBoardLogger(root, name="logs", version="tensorboard"),
             ],
         )
@@ -59,6 +61,21 @@ class StageCLI(LightningCLI):
 def build_cli(stage: str, args: list[str]) -> StageCLI:
     """Parse ``args`` for ``stage`` and instantiate model, datamodule and trainer (no fitting)."""
     model_class, data_class = STAGES[stage]
+    # LightningCLI warns when sys.argv also holds arguments; ours are the ones after the stage.
+    with _argv([f"ipd train {stage}"]):
+        return _cli(model_class, data_class, stage, args)
+
+
+@contextmanager
+def _argv(argv: list[str]):
+    saved, sys.argv = sys.argv, argv
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def _cli(model_class: type, data_class: type, stage: str, args: list[str]) -> StageCLI:
     return StageCLI(
         model_class,
         data_class,
@@ -83,6 +100,8 @@ def train(stage: str, args: list[str]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     cli.parser.save(cli.config, root / "config.yaml", overwrite=True, multifile=False)
     last = root / "checkpoints" / "last.ckpt"
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=last if last.is_file() else None)
+    cli.trainer.fit(
+        cli.model, datamodule=cli.datamodule, ckpt_path=last if last.is_file() else None
+    )
     best = cli.trainer.checkpoint_callback.best_model_path
     return Path(best) if best else last

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
+
 import lightning as L
 import torch
-from torch import Tensor, nn
 from lightning.pytorch.cli import OptimizerCallable
+from torch import Tensor, nn
 from torchmetrics.classification import MultilabelAUROC
 
 __all__ = ["ClipSystem", "OptimizerCallable", "flatten_frames"]
+
+# Reloading a checkpoint rebuilds ``net`` from its config before ``save_hyperparameters`` runs;
+# the live module is dropped from hparams below, so Lightning's advice does not apply.
+warnings.filterwarnings("ignore", message="Attribute 'net' is an instance of `nn.Module`")
 
 
 class ClipSystem(L.LightningModule):

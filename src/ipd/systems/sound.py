@@ -71,7 +71,7 @@ class SoundTagger(ClipSystem):
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         _, loss = self._loss(batch)
-        self.log("train/loss", loss, batch_size=len(batch["tags"]), prog_bar=True)
+        self.log("train/loss", loss, batch_size=len(batch["tags"]), prog_bar=True, on_epoch=True)
         return loss
 
     def clip_scores(self, batch: dict) -> tuple[Tensor, Tensor]:

@@ -63,7 +63,9 @@ class ObjectLocaliser(FrameSystem):
         freeze_early_epochs: int = 0,
     ) -> None:
         super().__init__(net, optimizer, num_classes)
-        self.register_buffer("mean_rgb", torch.tensor(mean_rgb, dtype=torch.float32).view(1, 3, 1, 1))
+        self.register_buffer(
+            "mean_rgb", torch.tensor(mean_rgb, dtype=torch.float32).view(1, 3, 1, 1)
+        )
         self.input_scale = input_scale
         self.freeze_early_epochs = freeze_early_epochs
 
@@ -78,7 +80,7 @@ class ObjectLocaliser(FrameSystem):
         logits = self(flatten_frames(batch["x"]))
         tags = batch["tags"].reshape(-1, batch["tags"].shape[-1])
         loss = F.binary_cross_entropy_with_logits(logits.amax(dim=(-2, -1)), tags)
-        self.log("train/loss", loss, batch_size=len(tags), prog_bar=True)
+        self.log("train/loss", loss, batch_size=len(tags), prog_bar=True, on_epoch=True)
         return loss
 
 
@@ -124,10 +126,12 @@ class ActionLocaliser(FrameSystem):
             if objects.shape[-2:] != logits.shape[-2:]:
                 # A teacher run at another frame size: bring its maps onto the action grid.
                 objects = F.interpolate(objects, size=logits.shape[-2:], mode="bilinear")
-        target = action_target(self.target, tags=tags, sound=sound, objects=objects, v=self.v, u=self.u)
+        target = action_target(
+            self.target, tags=tags, sound=sound, objects=objects, v=self.v, u=self.u
+        )
         if self.target.pooled:
             loss = F.binary_cross_entropy_with_logits(logits.amax(dim=(-2, -1)), target)
         else:
             loss = F.binary_cross_entropy_with_logits(logits, target)
-        self.log("train/loss", loss, batch_size=len(tags), prog_bar=True)
+        self.log("train/loss", loss, batch_size=len(tags), prog_bar=True, on_epoch=True)
         return loss

@@ -1,0 +1,148 @@
+"""The three LightningModules on the tiny SynthIPA world: a fast run per module, teachers,
+the four action targets, every config instantiates, and a killed run resumes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from ipd.evaluation.predictions import load_prediction
+from ipd.staging.checkpoints import checkpoint_identity, load_system
+from ipd.staging.teach import teach
+from ipd.staging.train import build_cli, train
+from ipd.systems.sound import SoundTagger
+from ipd.systems.video import ActionLocaliser, ObjectLocaliser
+from tests.conftest import REPO, TINY_SIZE
+
+TRAINER = ["--trainer.enable_model_summary=false", "--trainer.enable_progress_bar=false"]
+
+
+def _args(root: Path, world: Path, cache: Path, net: str, extra: list[str]) -> list[str]:
+    return [
+        f"--trainer.default_root_dir={root}",
+        "--trainer.max_epochs=1",
+        *TRAINER,
+        f"--model.net={net}",
+        "--model.net.init_args.width=0.125",
+        f"--data.dataset={world}",
+        f"--data.cache={cache}",
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_world, tiny_cache, tmp_path_factory):
+    """One epoch of the sound and object stages and their stored teacher outputs."""
+    runs = tmp_path_factory.mktemp("runs")
+    sound = train(
+        "sound",
+        _args(runs / "sound", tiny_world, tiny_cache, "ipd.models.sound_fcn.SoundFCN",
+              ["--data.clip_frames=8", "--data.clips_per_batch=4"]),
+    )  # fmt: skip
+    obj = train(
+        "object",
+        _args(runs / "object", tiny_world, tiny_cache, "ipd.models.vgg_fcn.VGGFCN",
+              ["--model.net.init_args.in_channels=3", "--data.stream=rgb",
+               f"--data.size={TINY_SIZE}"]),
+    )  # fmt: skip
+    teach("sound", sound, tiny_world, tiny_cache, runs / "teach_sound", progress=False)
+    teach("object", obj, tiny_world, tiny_cache, runs / "teach_object", progress=False)
+    return {"runs": runs, "sound": sound, "object": obj}
+
+
+def test_sound_and_object_runs_write_checkpoints_and_resolved_config(trained):
+    for stage in ("sound", "object"):
+        root = trained["runs"] / stage
+        assert (root / "checkpoints" / "best.ckpt").is_file()
+        assert (root / "checkpoints" / "last.ckpt").is_file()
+        config = yaml.safe_load((root / "config.yaml").read_text())
+        assert config["model"]["net"]["init_args"]["width"] == 0.125
+        metrics = (root / "logs" / "csv" / "metrics.csv").read_text()
+        assert "val/auc" in metrics and "train/loss" in metrics
+
+
+def test_checkpoints_reload_weights_only_with_standardizer(trained, tiny_cache):
+    sound = load_system(SoundTagger, trained["sound"])
+    assert bool(sound.standardizer_set)
+    assert sound.mel_std.shape == (3, 128) and float(sound.mel_std.min()) > 0
+    obj = load_system(ObjectLocaliser, trained["object"])
+    assert obj.net.in_channels == 3 and not obj.training
+
+
+def test_teachers_cover_every_video_with_the_checkpoint_identity(trained, tiny_world):
+    identity = checkpoint_identity(trained["sound"])
+    pred = load_prediction(trained["runs"] / "teach_sound" / "violin_train_000.npz")
+    assert pred.source == identity
+    # 6-s video: ceil(6 / 0.512) = 12 analysis frames, sound output k at t = k * 0.512 s.
+    assert pred.scores.shape[1] == 9 and pred.scores.shape[0] >= 12
+    np.testing.assert_allclose(pred.times[:3], [0.0, 0.512, 1.024])
+    maps = load_prediction(trained["runs"] / "teach_object" / "violin_train_000.npz").maps
+    # 128-px frames of 16:9 videos: 128 x 72 -> ceil(72/32) x ceil(128/32) = 3 x 4 maps.
+    assert maps.shape == (12, 9, 3, 4)
+    # A rerun from the same checkpoint skips every video.
+    report = teach("sound", trained["sound"], tiny_world, tiny_world.parent / "cache",
+                   trained["runs"] / "teach_sound", progress=False)  # fmt: skip
+    assert report.written == [] and len(report.skipped) == 27
+
+
+@pytest.mark.parametrize("target", ["VT", "ST", "OT", "SOT"])
+def test_action_model_trains_with_each_target(trained, tiny_world, tiny_cache, target):
+    runs = trained["runs"]
+    teachers = [f"--data.sound_teacher={runs / 'teach_sound'}",
+                f"--data.object_teacher={runs / 'teach_object'}"]  # fmt: skip
+    best = train(
+        "action",
+        _args(runs / f"action_{target}", tiny_world, tiny_cache, "ipd.models.vgg_fcn.VGGFCN",
+              ["--model.net.init_args.in_channels=10", f"--model.target={target}",
+               "--data.stream=flow", f"--data.size={TINY_SIZE}", *teachers]),
+    )  # fmt: skip
+    system = load_system(ActionLocaliser, best)
+    assert system.target.value == target and (system.v, system.u) == (0.5, 0.3)
+    with torch.no_grad():
+        maps = system.maps(torch.zeros(2, 10, 72, 128))
+    assert maps.shape == (2, 9, 3, 4)
+
+
+@pytest.mark.parametrize("config", sorted((REPO / "configs").rglob("*.yaml")), ids=str)
+def test_every_config_instantiates(config, tmp_path):
+    stage = config.stem.split("_")[0]
+    cli = build_cli(stage, ["--config", str(config), f"--trainer.default_root_dir={tmp_path}"])
+    assert cli.model.net is not None
+    assert cli.datamodule.params.size in (128, 256)
+
+
+@pytest.mark.slow
+def test_killed_training_resumes_from_last_checkpoint(tiny_world, tiny_cache, tmp_path):
+    root = tmp_path / "run"
+    command = [sys.executable, "-m", "ipd.cli.main", "train", "sound",
+               *_args(root, tiny_world, tiny_cache, "ipd.models.sound_fcn.SoundFCN",
+                      ["--data.clip_frames=8", "--data.clips_per_batch=2",
+                       "--trainer.max_epochs=40"])]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    last = root / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 120
+    while not last.is_file() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert last.is_file(), proc.stderr.read().decode()[-2000:]
+    killed_epoch = torch.load(last, map_location="cpu", weights_only=True)["epoch"]
+    assert killed_epoch < 39
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "Restoring states from the checkpoint" in rerun.stderr + rerun.stdout
+    # The resumed run reached the last epoch (0-based 39) and logged it.
+    assert torch.load(last, map_location="cpu", weights_only=True)["epoch"] >= 39
+    epochs = [line.split(",")[0] for line in (root / "logs" / "csv" / "metrics.csv").open()]
+    assert "39" in epochs
