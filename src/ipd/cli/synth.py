@@ -53,11 +53,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     knobs = parser.add_argument_group("world knobs (default: the preset's value)")
+    flags = build_config_flags()
     for f in dataclasses.fields(WorldConfig):
-        flag = f.metadata.get("flag", "")
-        if flag is None:
+        if f.name not in flags:
             continue
-        flag = flag or "--" + f.name.replace("_", "-")
+        flag = flags[f.name]
         kind = type(f.default)
         extra: dict = {"dest": f.name, "default": None, "help": f.metadata["help"]}
         if kind is tuple:
@@ -74,6 +74,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         knobs.add_argument(flag, **extra)
     parser.set_defaults(func=run)
     return parser
+
+
+def build_config_flags() -> dict[str, str]:
+    """CLI option of each :class:`WorldConfig` field that has its own (width / height: --size)."""
+    flags = {}
+    for f in dataclasses.fields(WorldConfig):
+        flag = f.metadata.get("flag", "")
+        if flag is not None:
+            flags[f.name] = flag or "--" + f.name.replace("_", "-")
+    return flags
 
 
 def _metavar(name: str, nargs) -> tuple[str, ...] | str:

@@ -98,7 +98,8 @@ def paste(
     """Alpha-composite ``sprite`` into ``img`` (in place) with ``pose`` = local -> frame affine.
 
     Only the destination region the sprite covers is warped, which keeps a frame to ~1 ms.
-    ``mask`` (frame-sized uint8), when given, is set to 255 where the sprite is opaque (> 50 %).
+    ``mask`` (frame-sized uint8), when given, is set to 255 wherever the sprite shows (alpha above
+    5 %, so anti-aliased rims count: boxes cover every pixel the object visibly changes).
     """
     h, w = sprite.rgba.shape[:2]
     # sprite pixel -> local -> frame
@@ -118,7 +119,7 @@ def paste(
     roi = img[y0:y1, x0:x1]
     roi[:] = (roi * (1.0 - alpha) + warped[..., :3] * alpha + 0.5).astype(np.uint8)
     if mask is not None:
-        mask[y0:y1, x0:x1][warped[..., 3] > 127] = 255
+        mask[y0:y1, x0:x1][warped[..., 3] > 12] = 255
 
 
 def add_glow(img: np.ndarray, blob: np.ndarray, centre, rgb, gain: float) -> None:

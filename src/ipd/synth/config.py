@@ -54,11 +54,11 @@ class WorldConfig:
     )
     tempo_bpm: tuple[float, float] = _knob((72.0, 140.0), "tempo range of a video's music")
     p_handle: float = _knob(
-        0.35, "silent stretch: the player lifts / tilts / inspects the instrument (no sound)"
+        0.2, "silent stretch: the player lifts / tilts / inspects the instrument (no sound)"
     )
-    p_walk: float = _knob(0.2, "silent stretch: the player walks (carrying a portable instrument)")
+    p_walk: float = _knob(0.1, "silent stretch: the player walks (carrying a portable instrument)")
     p_adjust: float = _knob(
-        0.2, "silent stretch: a hand adjusts the instrument away from its contact points"
+        0.15, "silent stretch: a hand adjusts the instrument away from its contact points"
     )
     p_audience: float = _knob(0.4, "base rate of an audience in the foreground (bobs, claps)")
     p_lights: float = _knob(0.4, "base rate of moving stage lights on the backdrop")

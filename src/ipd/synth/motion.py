@@ -61,10 +61,10 @@ def frame_state(scene, t: float) -> FrameState:
 
     # body: breathing, swaying to the music, walking
     sway = np.array([0.8 * u * np.sin(0.5 * ph), 0.4 * u * np.sin(1.3 * ph)])
-    sway += w * 1.5 * u * np.array([np.sin(np.pi * t / tl.beat_s + scene.phase), 0.0])
+    sway += w * 1.0 * u * np.array([np.sin(np.pi * t / tl.beat_s + scene.phase), 0.0])
     nod = np.zeros(2)
     if act is Activity.SWAY:
-        sway += env * np.array([5.0 * u * np.sin(ph), 1.2 * u * np.sin(2 * ph)])
+        sway += env * np.array([3.0 * u * np.sin(ph), 0.8 * u * np.sin(2 * ph)])
         nod = env * np.array([0.0, 2.0 * u * np.sin(2 * ph + 1.0)])
     walk = walk_offset(scene, t)
     speed = abs(walk_offset(scene, t + 0.05) - walk) / 0.05

@@ -115,7 +115,7 @@ def _timeline(rng, config: WorldConfig, plan: BodyPlan) -> Timeline:
             if act is Activity.HANDLE and not plan.portable:
                 act = Activity.ADJUST  # a drum kit or piano is not lifted; it is fiddled with
             silences.append(Silence(t, p.start, act, float(rng.choice([-1.0, 1.0])),
-                                    float(rng.uniform(0.3, 0.8))))  # fmt: skip
+                                    float(rng.uniform(0.2, 0.5))))  # fmt: skip
         t = p.end
     return Timeline(config.duration_s, tempo, tuple(phrases), tuple(silences))
 
@@ -146,8 +146,8 @@ def sample_scene(config: WorldConfig, labels: LabelSpace, spec: VideoSpec) -> Sc
         spec=spec, instrument=inst, width=config.width, height=config.height,
         duration=config.duration_s, unit=unit, plan=plan, player=player, timeline=timeline,
         flip=flip, phase=float(look.uniform(0, 2 * np.pi)),
-        walk_amp=float(look.uniform(14, 28) * unit), lift=float(look.uniform(6, 14) * unit),
-        tilt=float(look.uniform(10, 25)),
+        walk_amp=float(look.uniform(14, 28) * unit), lift=float(look.uniform(5, 12) * unit),
+        tilt=float(look.uniform(6, 15)),
         audio=AudioParams(
             program=int(audio_rng.choice(inst.gm_programs)), is_drum=inst.drum_kit,
             music_dbfs=float(audio_rng.uniform(*config.music_dbfs)),

@@ -16,7 +16,7 @@ from enum import Enum
 
 import numpy as np
 
-RAMP_S = 0.35  # s to bring the instrument / hands into playing position before a phrase (and back)
+RAMP_S = 0.5  # s to bring the instrument / hands into playing position before a phrase (and back)
 
 
 class Activity(Enum):

@@ -23,16 +23,26 @@ def _hand_track(track: NoteTrack, split: int) -> tuple[NoteTrack, NoteTrack]:
             NoteTrack([n for n in track.notes if n.pitch >= split]))  # fmt: skip
 
 
-def _follow(track: NoteTrack, t: float, position, default: float) -> tuple[float, float]:
-    """(position, press depth 0..1) of a hand that moves to each note just before its onset."""
-    i = track.last(t + 0.08)
+def _follow(track: NoteTrack, t: float, position, default: float) -> tuple[float, float, float]:
+    """``(position, press, arc)`` of a hand playing ``track``: it travels to each note in an arc
+    (``arc`` 0..1, lifted mid-way) ending at the onset, then presses (``press`` 1 at the onset,
+    decaying), as a pianist's hand lifts between notes and drops onto the keys."""
+    i = track.last(t + 0.25)
     if i < 0:
-        return default, 0.0
+        return default, 0.0, 0.0
+    onset = track.onsets[i]
+    gap = onset - track.onsets[i - 1] if i > 0 else 0.5
+    travel = min(0.25, 0.7 * gap)
     target = position(track.pitches[i])
     prev = position(track.pitches[i - 1]) if i > 0 else target
-    x = float(glide(prev, target, 1 - (track.onsets[i] - t) / 0.08))
-    press = float(np.exp(-max(0.0, t - track.onsets[i]) / 0.12)) if t >= track.onsets[i] else 0.0
-    return x, press
+    x = 1.0 - (onset - t) / travel
+    pos = float(glide(prev, target, x))
+    arc = float(np.sin(np.pi * np.clip(x, 0, 1))) if t < onset else 0.0
+    press = float(np.exp(-(t - onset) / 0.12)) if t >= onset else 0.0
+    j = track.last(t)  # a press of the previous note still decaying while the hand travels
+    if t < onset and j >= 0:
+        press = float(np.exp(-(t - track.onsets[j]) / 0.12))
+    return pos, press, arc
 
 
 class Keyboard(BodyPlan):
@@ -99,8 +109,8 @@ class Keyboard(BodyPlan):
         u = self.unit
         hands, fingers = [], []
         for j, track in enumerate(self.hands_track):
-            x, press = _follow(track, t, self.key_x, (-0.4 if j == 0 else 0.4) * self.half)
-            hand = np.array([x, 5.0 * u + 1.8 * u * press])
+            x, press, arc = _follow(track, t, self.key_x, (-0.4 if j == 0 else 0.4) * self.half)
+            hand = np.array([x, 5.0 * u + 2.5 * u * press - 4.0 * u * arc])
             hands.append(hand)
             for f in range(4):
                 fx = x + (f - 1.5) * 1.6 * u
@@ -206,11 +216,11 @@ class Bellows(BodyPlan):
         w = self.timeline.playing_weight(t) if self.timeline else 1.0
         b = self.opening(t, w)
         lo, hi = self.instrument.pitch_range
-        y, press = _follow(self.hands_track[1], t,
+        y, press, arc = _follow(self.hands_track[1], t,
                            lambda p: (self.h - 3 * u) - (p - lo) / max(1, hi - lo) * 2 * (
                                self.h - 3 * u), 0.0)  # fmt: skip
-        right = np.array([-b / 2 - 10 * u - 1.2 * u * press, y])
-        _, bass = _follow(self.hands_track[0], t, lambda p: 0.0, 0.0)
+        right = np.array([-b / 2 - 10 * u + 1.5 * u * press - 2.5 * u * arc, y])
+        _, bass, _ = _follow(self.hands_track[0], t, lambda p: 0.0, 0.0)
         left = np.array([b / 2 + 9.5 * u + 0.8 * u * bass, 2.0 * u * np.sin(0.7 * t)])
         fingers = [(right + np.array([-1.5 * u, (f - 1) * 1.6 * u]), 0.8 * u) for f in range(3)]
         return Pose(np.array([right, left]), [], [right, left, np.zeros(2)], fingers)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ipd.synth import canvas as cv
 from ipd.synth import music
-from ipd.synth.plans.base import BodyPlan, Pose
+from ipd.synth.plans.base import BodyPlan, Pose, glide
 from ipd.synth.textures import Pattern, SpriteBuilder, jitter
 
 SILVER = (200, 200, 205)
@@ -39,20 +39,29 @@ class Wind(BodyPlan):
     def compose(self, rng, start, end, beat, velocity):
         return music.melody(rng, start, end, beat, self.instrument.pitch_range, velocity)
 
-    def pressed(self, t: float) -> list[bool]:
-        i = self.track.last(t + 0.03)
-        pitch = int(self.track.pitches[i]) if i >= 0 else self.instrument.pitch_range[1]
+    def fingering(self, pitch: int) -> list[bool]:
+        """Which fingers press for ``pitch``."""
         return _fingering(pitch, len(self.finger_spots))
+
+    def pressed(self, t: float) -> np.ndarray:
+        """How far each finger is pressed (0..1); fingers move in the 60 ms before an onset."""
+        move = 0.06
+        i = self.track.last(t + move)
+        if i < 0:
+            return np.zeros(len(self.finger_spots))
+        new = np.array(self.fingering(int(self.track.pitches[i])), float)
+        old = np.array(self.fingering(int(self.track.pitches[i - 1])), float) if i > 0 else new
+        return old + (new - old) * float(glide(0.0, 1.0, (t - self.track.onsets[i] + move) / move))
 
     def sway(self, t: float) -> tuple[float, float, float]:
         beat = self.timeline.beat_s if self.timeline else 0.5
-        return (0.0, 0.0, 2.5 * np.sin(2 * np.pi * t / (4 * beat)))
+        return (0.0, 0.0, 3.5 * np.sin(2 * np.pi * t / (4 * beat)))
 
     def pose(self, t):
         pressed = self.pressed(t)
         fingers = []
         for (_, spot), down in zip(self.finger_spots, pressed, strict=True):
-            fingers.append((spot if down else spot + self.lift, 0.9 * self.unit))
+            fingers.append((spot + self.lift * (1 - down), 1.0 * self.unit))
         hands = self.hand_spots.copy()
         for h in (0, 1):  # a hand follows its fingers a little
             mine = [d for (hh, _), d in zip(self.finger_spots, pressed, strict=True) if hh == h]
@@ -86,7 +95,7 @@ class SideBlown(Wind):
         for _, p in self.finger_spots:
             b.ellipse(p, (1.0 * u, 1.0 * u), metal * 0.6)
         self.sprite = b.build()
-        self.lift = np.array([0.0, -2.4 * u])
+        self.lift = np.array([0.0, -3.0 * u])
         self.hand_spots = np.array([[-40.5 * u, 2.2 * u], [-17.5 * u, 2.2 * u]])
         self.mouth = np.zeros(2)
         self.play_angle = rng.uniform(-14, -4)
@@ -121,7 +130,7 @@ class Reed(Wind):
         for _, p in self.finger_spots:
             b.ellipse(p, (1.3 * u, 1.3 * u), (235, 228, 205))
         self.sprite = b.build()
-        self.lift = np.array([2.6 * u, 0.0])
+        self.lift = np.array([3.0 * u, 0.0])
         self.hand_spots = np.array([[-9.5 * u, 36 * u], [-5.5 * u, 21 * u]])
         self.mouth = np.zeros(2)
         self.play_angle = rng.uniform(-4, 12)
@@ -163,22 +172,21 @@ class Brass(Wind):
         self.mouth = np.zeros(2)
         self.play_angle = rng.uniform(-5, 12)
         self.place_mouth(np.array([0.0, -26.5 * u]))
-        self.hold_delta = (-2 * u, 20 * u, -45.0)
+        self.hold_delta = (-2 * u, 14 * u, -30.0)
         self.grips = [self.hand_spots[0], None]
         self.adjust_point = np.array([-34 * u, 2.5 * u])  # the tuning slide
         self.adjust_hand = 1
 
-    def pressed(self, t: float) -> list[bool]:
-        i = self.track.last(t + 0.03)
-        hi = self.instrument.pitch_range[1]
-        pitch = int(self.track.pitches[i]) if i >= 0 else hi
-        return [bool(v) for v in VALVES[(hi - pitch) % 7]]
+    def fingering(self, pitch: int) -> list[bool]:
+        return [bool(v) for v in VALVES[(self.instrument.pitch_range[1] - pitch) % 7]]
 
     def draw(self, img, to_frame, t, w, wobble, mask=None):
         cv.paste(img, self.sprite, to_frame, mask)
         u = self.unit
         for x, down in zip(self.valve_x, self.pressed(t), strict=True):  # piston caps
-            y = (-5.5 if down else -7.0) * u
-            cv.polygon(img, cv.apply(to_frame, [(x - 1.6 * u, y - 1.0 * u), (x + 1.6 * u, y - u),
-                                                (x + 1.6 * u, y + u), (x - 1.6 * u, y + u)]),
-                       self.cap_rgb)  # fmt: skip
+            y = (-7.0 + 1.5 * down) * u
+            cap = cv.apply(to_frame, [(x - 1.6 * u, y - 1.0 * u), (x + 1.6 * u, y - u),
+                                      (x + 1.6 * u, y + u), (x - 1.6 * u, y + u)])  # fmt: skip
+            cv.polygon(img, cap, self.cap_rgb)
+            if mask is not None:
+                cv.polygon(mask, cap, (255, 255, 255))
