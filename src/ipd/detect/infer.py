@@ -1,0 +1,110 @@
+"""Inference over a video of any length in bounded memory: sound windows and frame batches.
+
+The sound FCN is run over windows of mel frames with enough context on both sides for its
+receptive field (36 mel frames for the chapter-4 model), so every kept output sees exactly the
+input it would see in one pass over the whole track; windows start on multiples of 16 mel frames
+(one analysis frame) so the two pools of 4 keep their grid. The result equals a one-shot pass up
+to float32 rounding of the convolution kernels (which already differs between input lengths,
+~1e-6 on probabilities; in float64 the two agree to 1e-12). The object and action models are run
+on batches of frames. Inputs come from a :class:`ipd.features.reader.Features` reader; anything
+with the same ``logmel`` / ``rgb`` / ``flow`` methods (e.g. a future in-memory stream fed by the
+extractor) works too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+from ipd import timebase
+from ipd.features.reader import Features
+from ipd.systems.sound import SoundTagger
+from ipd.systems.video import FrameSystem
+
+SOUND_CHUNK = 256  # analysis frames per sound window (~2 min of audio, ~50 MB of activations)
+FRAME_BATCH = 8  # frames per object/action batch
+
+
+def sound_context(net: torch.nn.Module) -> int | None:
+    """Analysis frames of context a sound window needs on each side, or None (no geometry known).
+
+    The chapter-4 ``SoundFCN`` exposes its geometry (stride 16, receptive field 36 mel frames):
+    ``ceil(36 / 16) + 1 = 4`` analysis frames. Nets without it (the chapter-3 clip2frame teacher,
+    whose Gaussian layer reaches 128 outputs each way) are run in one pass.
+    """
+    geometry = getattr(net, "geometry", None)
+    if geometry is None or geometry.stride != timebase.SOUND_STRIDE:
+        return None
+    return math.ceil(geometry.receptive_field / geometry.stride) + 1
+
+
+@torch.no_grad()
+def sound_scores(
+    system: SoundTagger,
+    feats: Features,
+    windows: tuple[int, ...],
+    chunk: int = SOUND_CHUNK,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frame-level sound probabilities of a whole track, window by window.
+
+    Args:
+        system: the sound system (standardizes its raw log-mel input).
+        feats: cached features with the ``audio`` stream.
+        windows: the log-mel windows in the model's scale order.
+        chunk: analysis frames computed per window (memory grows with it, not with the video).
+
+    Returns:
+        ``times (T',)`` seconds (``k * 0.512``) and ``scores (T', G)`` float32, as
+        :func:`ipd.staging.infer.sound_scores` (the one-shot pass) gives them.
+    """
+    context = sound_context(system.net)
+    num = int(feats.meta["audio"]["num_frames"])  # analysis frames holding mel frames
+    if context is None or num <= chunk:
+        from ipd.staging.infer import sound_scores as one_shot
+
+        return one_shot(system, feats, windows)
+    parts = []
+    for start in range(0, num, chunk):
+        stop = min(start + chunk, num)
+        lo, hi = max(0, start - context), min(num, stop + context)
+        mels = [torch.from_numpy(feats.logmel(w, lo, hi).T.copy())[None] for w in windows]
+        length = min(m.shape[-1] for m in mels)
+        frames, _ = system([m[..., :length] for m in mels])  # (1, G, outputs of [lo, hi))
+        # The last window keeps the net's ragged tail (ceil-like output length at the end).
+        keep = frames[0, :, start - lo :] if stop == num else frames[0, :, start - lo : stop - lo]
+        parts.append(keep.T.contiguous().numpy())
+    scores = np.concatenate(parts)
+    return timebase.analysis_times(len(scores)), scores
+
+
+@torch.no_grad()
+def iter_maps(
+    system: FrameSystem, feats: Features, stream: str, batch: int = FRAME_BATCH
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Probability maps of every analysis frame, batch by batch.
+
+    Args:
+        system: an object (``stream="rgb"``) or action (``stream="flow"``) system.
+        feats: cached features holding ``stream``.
+        stream: ``rgb`` or ``flow``.
+        batch: frames per forward pass.
+
+    Yields:
+        ``(start, maps)``: maps ``(n, G, h, w)`` float32 of analysis frames ``start .. start+n-1``.
+    """
+    for start in range(0, feats.num_frames, batch):
+        stop = min(start + batch, feats.num_frames)
+        if stream == "rgb":
+            x = feats.rgb(start, stop).transpose(0, 3, 1, 2).astype(np.float32)
+        else:
+            x = feats.flow(start, stop)
+        yield start, system.maps(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+
+
+def all_maps(system: FrameSystem, feats: Features, stream: str, batch: int = FRAME_BATCH):
+    """``(T, G, h, w)`` float32 maps of a video (small: ~1.4 KB per frame at 256 px, 9 classes)."""
+    chunks = [maps for _, maps in iter_maps(system, feats, stream, batch)]
+    return np.concatenate(chunks).astype(np.float32, copy=False)
