@@ -18,6 +18,8 @@ from ipd.synth.plans import Pose
 from ipd.synth.player import Body
 from ipd.synth.timeline import Activity
 
+LOWER_AFTER_S = 3.0  # pauses shorter than this are waited out with the instrument in position
+
 
 @dataclass
 class FrameState:
@@ -44,6 +46,13 @@ def _activity(scene, t: float) -> tuple[Activity | None, float, float, float]:
     if s is None:
         return None, 0.0, 1.0, 0.5
     return s.activity, scene.timeline.activity_envelope(s, t), s.direction, s.rate_hz
+
+
+def _lowers(scene, t: float) -> float:
+    """1 when the player lowers the instrument in the silent stretch at ``t``; pauses shorter than
+    ``LOWER_AFTER_S`` are waited out with the instrument in playing position (0)."""
+    s = scene.timeline.silence_at(t)
+    return 1.0 if s is not None and s.end - s.start >= LOWER_AFTER_S else 0.0
 
 
 def walk_offset(scene, t: float) -> float:
@@ -85,7 +94,7 @@ def frame_state(scene, t: float) -> FrameState:
     wobble = env * np.sin(ph) if act is Activity.ADJUST else 0.0
     if plan.portable:
         rock = np.asarray(plan.sway(t)) * w
-        hold = np.asarray(plan.hold_delta) * (1 - w)
+        hold = np.asarray(plan.hold_delta) * (1 - w) * _lowers(scene, t)
         dx, dy, da = rock + hold
         if act is Activity.HANDLE:  # lift, tilt, look at it: instrument-shaped motion, no sound
             dy -= env * scene.lift * (0.6 + 0.4 * np.sin(ph))
