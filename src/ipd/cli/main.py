@@ -7,10 +7,10 @@ import argparse
 import sys
 
 from ipd import __version__
-from ipd.cli import extract, synth, tag, teach, train
+from ipd.cli import demo, evaluate, extract, synth, tag, teach, train
 from ipd.errors import InputError
 
-COMMANDS = (synth, extract, train, teach, tag)
+COMMANDS = (demo, synth, extract, train, teach, evaluate, tag)
 
 
 def build_parser() -> argparse.ArgumentParser:

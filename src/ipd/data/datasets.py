@@ -44,10 +44,11 @@ class _ClipDataset(Dataset):
         self.videos: list[tuple[VideoEntry, list[int]]] = []
         for entry in entries:
             with self._open(entry.video_id) as feats:
-                starts = subclip_starts(feats.num_frames, clip_frames, max_seconds)
+                frames = self._complete_frames(feats)
+            starts = subclip_starts(frames, clip_frames, max_seconds)
             if train:
                 # Random training crops need a whole sub-clip; shorter videos are only validated.
-                starts = [s for s in starts if s + clip_frames <= feats.num_frames]
+                starts = [s for s in starts if s + clip_frames <= frames]
             if starts:
                 self.videos.append((entry, starts))
         if not self.videos:
@@ -60,6 +61,10 @@ class _ClipDataset(Dataset):
 
     def _open(self, video_id: str) -> Features:
         return open_features(self.cache, video_id, (self.stream,), self.params)
+
+    def _complete_frames(self, feats: Features) -> int:
+        """Analysis frames whose whole input is stored (all of them for rgb and flow)."""
+        return feats.num_frames
 
     def __len__(self) -> int:
         return len(self.items)
@@ -84,6 +89,11 @@ class SoundClips(_ClipDataset):
     def __init__(self, *args, windows: Sequence[int], **kwargs) -> None:
         self.windows = tuple(windows)
         super().__init__(*args, **kwargs)
+
+    def _complete_frames(self, feats: Features) -> int:
+        # The last analysis frames of a video lack some of their 16 mel frames (the audio ends
+        # at the video's end, analysis frame k covers mel frames [16k, 16k + 16)).
+        return min(feats.num_frames, int(feats.meta["audio"]["num_mel_frames"]) // SOUND_STRIDE)
 
     def __getitem__(self, index: int) -> dict:
         entry, start = self._pick(index)

@@ -108,3 +108,34 @@ def all_maps(system: FrameSystem, feats: Features, stream: str, batch: int = FRA
     """``(T, G, h, w)`` float32 maps of a video (small: ~1.4 KB per frame at 256 px, 9 classes)."""
     chunks = [maps for _, maps in iter_maps(system, feats, stream, batch)]
     return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def align_sound(scores: np.ndarray, num_frames: int) -> tuple[np.ndarray, str | None]:
+    """Sound scores ``(T', G)`` on the video's ``T`` analysis frames.
+
+    The sound FCN's output length follows the audio (``floor((floor(M/4) + 1) / 4) + 1`` for
+    ``M`` mel frames), which can exceed the video's ``T`` by one, or fall short when the audio
+    track ends early. Extra outputs are dropped; missing ones are 0 (no sound), with a note.
+    """
+    scores = np.asarray(scores[:num_frames], dtype=np.float32)
+    if len(scores) >= num_frames:
+        return scores, None
+    missing = num_frames - len(scores)
+    pad = np.zeros((missing, scores.shape[1]), dtype=np.float32)
+    note = (
+        f"audio ends {missing * timebase.ANALYSIS_PERIOD:.2f} s before the video: "
+        f"sound scores 0 for the last {missing} frames"
+    )
+    return np.concatenate([scores, pad]), note
+
+
+def neutral_uncovered(scores: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, str | None]:
+    """NaN sound channels (instruments a clip2frame teacher does not cover) become 1.
+
+    1 leaves the action (and object) maps unchanged in a fusion with ``S``.
+    """
+    missing = np.flatnonzero(np.isnan(scores).any(axis=0))
+    if missing.size == 0:
+        return scores, None
+    listed = ", ".join(names[g] for g in missing)
+    return np.nan_to_num(scores, nan=1.0), f"the sound model does not cover {listed}: S = 1"

@@ -99,6 +99,15 @@ def write_media(
             folder / "overlay.mp4", source, det, preds["fused"], channel,
             options.overlay_size, options.overlay_fps,
         )  # fmt: skip
+        info = det.info["source"]
+        _, fps = overlay_times(info["duration_s"], info["fps"], options.overlay_fps)
+        det.info["overlay"] = {
+            "file": files["video"].name,
+            "instrument": det.names[channel],
+            "fps": round(fps, 3),
+            "size": dict(zip(("height", "width"), resized_shape(
+                info["height"], info["width"], options.overlay_size), strict=True)),
+        }  # fmt: skip
     if options.report:
         files["report"] = write_report(folder, det, preds, params, options, channel)
     return files

@@ -15,10 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from ipd import timebase
-from ipd.detect.infer import all_maps, sound_scores
+from ipd.detect.infer import align_sound, all_maps, neutral_uncovered, sound_scores
 from ipd.detect.models import Detector
 from ipd.detect.outputs import (
     Detections,
@@ -280,37 +278,6 @@ class _Clock:
         self._last = now
 
 
-def align_sound(scores: np.ndarray, num_frames: int) -> tuple[np.ndarray, str | None]:
-    """Sound scores ``(T', G)`` on the video's ``T`` analysis frames.
-
-    The sound FCN's output length follows the audio (``floor((floor(M/4) + 1) / 4) + 1`` for
-    ``M`` mel frames), which can exceed the video's ``T`` by one, or fall short when the audio
-    track ends early. Extra outputs are dropped; missing ones are 0 (no sound), with a note.
-    """
-    scores = np.asarray(scores[:num_frames], dtype=np.float32)
-    if len(scores) >= num_frames:
-        return scores, None
-    missing = num_frames - len(scores)
-    pad = np.zeros((missing, scores.shape[1]), dtype=np.float32)
-    note = (
-        f"audio ends {missing * timebase.ANALYSIS_PERIOD:.2f} s before the video: "
-        f"sound scores 0 for the last {missing} frames"
-    )
-    return np.concatenate([scores, pad]), note
-
-
-def neutral_uncovered(scores: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, str | None]:
-    """NaN sound channels (instruments a clip2frame teacher does not cover) become 1.
-
-    1 leaves the action (and object) maps unchanged in a fusion with ``S``.
-    """
-    missing = np.flatnonzero(np.isnan(scores).any(axis=0))
-    if missing.size == 0:
-        return scores, None
-    listed = ", ".join(names[g] for g in missing)
-    return np.nan_to_num(scores, nan=1.0), f"the sound model does not cover {listed}: S = 1"
-
-
 def _has_audio_track(path: Path) -> bool:
     import av
 
@@ -323,6 +290,8 @@ def _has_audio_track(path: Path) -> bool:
 
 def check_video_file(path: Path) -> None:
     """Fail early with one line for a missing or empty file (the extractor checks the rest)."""
+    if path.is_dir():
+        raise InputError(f"{path}: a folder, not a video file")
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     if path.stat().st_size == 0:

@@ -54,14 +54,15 @@ class RowResult:
 
 
 def video_auc(positives: np.ndarray, scores: np.ndarray) -> float | None:
-    """ROC AUC of one video's frames, or None when they are all positive or all negative.
+    """ROC AUC of one video's frames, or None when they are all positive or all negative (or
+    the model does not cover the class: NaN scores).
 
     Args:
         positives: ``(T,)`` bool, True where the frame has key points.
         scores: ``(T,)`` frame scores.
     """
     positives = np.asarray(positives, dtype=bool)
-    if positives.all() or not positives.any():
+    if positives.all() or not positives.any() or np.isnan(scores).any():
         return None
     return float(roc_auc_score(positives, np.asarray(scores, dtype=np.float64)))
 

@@ -4,6 +4,8 @@
 class ``g`` at frame ``t`` by the sound score ``S[t, g]`` (S broadcast over space), as the authors'
 ``pred * inst * so[:, :, None, None]``. The same product gives the ``Sound x Object`` baseline
 (``fuse(object, sound)``). Frames are aligned by timestamp on the first prediction's times.
+A class a model does not cover (a NaN column of ``scores``, e.g. Accordion for the MagnaTagATune
+tagger) multiplies by 1: the product keeps the other models' evidence for it.
 """
 
 from __future__ import annotations
@@ -88,8 +90,10 @@ def fuse_all(
 
 
 def _values(pred: Prediction) -> np.ndarray:
-    """Maps when present (spatial models), else scores (the sound model)."""
-    return pred.maps if pred.maps is not None else pred.scores
+    """Maps when present (spatial models), else scores (the sound model; uncovered -> 1)."""
+    if pred.maps is not None:
+        return pred.maps
+    return np.where(np.isnan(pred.scores), np.float32(1.0), pred.scores)
 
 
 def _broadcast(x: np.ndarray) -> np.ndarray:

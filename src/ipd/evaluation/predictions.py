@@ -12,9 +12,10 @@ One ``<video_id>.npz`` per video and model (``np.savez_compressed``, loaded with
 | ``label_names`` | ``(G,)`` str | output channel ``g`` -> label name |
 | ``source`` | 0-d str | checkpoint identity (path, run id, ...) |
 
-At least one of ``maps`` and ``scores`` is present. Frames are matched to annotations by timestamp,
-never by position: an annotated frame at ``t`` takes the prediction whose time is nearest to ``t``,
-which must be strictly within half an analysis period (0.256 s).
+At least one of ``maps`` and ``scores`` is present. A whole column of NaN in ``scores`` marks a
+class the model does not cover (e.g. Accordion for the MagnaTagATune tagger). Frames are matched to
+annotations by timestamp, never by position: an annotated frame at ``t`` takes the prediction whose
+time is nearest to ``t``, which must be strictly within half an analysis period (0.256 s).
 """
 
 from __future__ import annotations
@@ -93,9 +94,16 @@ def validate(pred: Prediction) -> None:
                 f"{where}: '{key}' has shape {value.shape}, expected ({t}, {g}, ...) "
                 f"for {t} times and {g} labels"
             )
-        if not np.all(np.isfinite(value)):
-            raise InputError(f"{where}: '{key}' holds NaN or infinite values")
-        if value.size and (value.min() < -_RANGE_SLACK or value.max() > 1 + _RANGE_SLACK):
+        finite = np.isfinite(value)
+        if not finite.all():
+            # NaN marks a class the model does not cover (e.g. Accordion for the MagnaTagATune
+            # tagger): allowed only as whole columns of ``scores``, never as holes in a map.
+            uncovered = np.isnan(value).reshape(t, g, -1).all(axis=(0, 2))
+            holes = ~finite & ~uncovered.reshape(1, g, *([1] * (value.ndim - 2)))
+            if key != "scores" or holes.any():
+                raise InputError(f"{where}: '{key}' holds NaN or infinite values")
+        covered = value[finite]
+        if covered.size and (covered.min() < -_RANGE_SLACK or covered.max() > 1 + _RANGE_SLACK):
             raise InputError(f"{where}: '{key}' must lie in [0, 1]")
 
 

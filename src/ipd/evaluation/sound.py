@@ -133,7 +133,8 @@ def sound_frame_auc(
     for c, name in enumerate(label_names):
         y = labels[:, c]
         one_class = y.all() or not y.any()
-        per_class[name] = None if one_class else float(roc_auc_score(y, scores[:, c]))
+        uncovered = bool(np.isnan(scores[:, c]).any())  # a class the sound model does not cover
+        per_class[name] = None if one_class or uncovered else float(roc_auc_score(y, scores[:, c]))
     valid = [v for v in per_class.values() if v is not None]
     return SoundResult(
         mean=float(np.mean(valid)) if valid else None,

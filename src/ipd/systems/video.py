@@ -126,12 +126,22 @@ class ActionLocaliser(FrameSystem):
             if objects.shape[-2:] != logits.shape[-2:]:
                 # A teacher run at another frame size: bring its maps onto the action grid.
                 objects = F.interpolate(objects, size=logits.shape[-2:], mode="bilinear")
+        # A sound teacher that does not cover a class (NaN, e.g. Accordion for the MagnaTagATune
+        # tagger) gives no target for it: those (frame, class) terms are left out of the loss.
+        covered = None
+        if sound is not None and self.target.needs_sound and torch.isnan(sound).any():
+            covered = (~torch.isnan(sound)).float()
+            sound = torch.nan_to_num(sound, nan=0.0)
         target = action_target(
             self.target, tags=tags, sound=sound, objects=objects, v=self.v, u=self.u
         )
-        if self.target.pooled:
-            loss = F.binary_cross_entropy_with_logits(logits.amax(dim=(-2, -1)), target)
+        pooled = self.target.pooled
+        outputs = logits.amax(dim=(-2, -1)) if pooled else logits
+        if covered is None:
+            loss = F.binary_cross_entropy_with_logits(outputs, target)
         else:
-            loss = F.binary_cross_entropy_with_logits(logits, target)
+            weight = (covered if pooled else covered[:, :, None, None]).expand_as(target)
+            terms = F.binary_cross_entropy_with_logits(outputs, target, reduction="none")
+            loss = (terms * weight).sum() / weight.sum().clamp_min(1.0)
         self.log("train/loss", loss, batch_size=len(tags), prog_bar=True, on_epoch=True)
         return loss

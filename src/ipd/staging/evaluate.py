@@ -1,0 +1,185 @@
+"""``ipd evaluate``: predictions of every trained model on a test split, fusion, metrics, report.
+
+Reads a dataset (``index.csv`` + ``annotations/``), extracts the features it lacks, runs each model
+once per video (predictions are stored and reused when their checkpoint is unchanged), evaluates
+the rows of Tables 4.6-4.10 and 4.12-4.13, and writes ``metrics.json``, ``tables.md`` + CSVs,
+``sound_auc.json``, ``hit_rate.json`` and ``claims.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ipd.data.index import read_index
+from ipd.errors import InputError
+from ipd.evaluation.action import evaluate_rows
+from ipd.evaluation.claims import check_claims
+from ipd.evaluation.fusion import fuse_all
+from ipd.evaluation.keypoints import load_keypoints
+from ipd.evaluation.names import fusion_name, model_name
+from ipd.evaluation.objects import hit_rate, read_voc_dir
+from ipd.evaluation.predictions import Prediction, load_predictions
+from ipd.evaluation.sound import read_sound_activity, sound_frame_auc
+from ipd.evaluation.tables import read_metrics, write_metrics, write_tables
+from ipd.features.batch import extract_many
+from ipd.features.params import ExtractParams
+from ipd.labels import LabelSpace, load_label_space
+from ipd.staging.checkpoints import extract_params_of, load_system
+from ipd.staging.teach import teach
+from ipd.systems.video import ActionLocaliser, ObjectLocaliser
+
+
+@dataclass
+class Models:
+    """Checkpoints to evaluate; ``actions`` are named by their target (``VT``, ``ST05``, ...)."""
+
+    sound: Path | None = None
+    object: Path | None = None
+    actions: dict[str, Path] = field(default_factory=dict)
+
+    @classmethod
+    def from_runs(cls, runs: str | Path) -> Models:
+        """Discover ``runs/{sound,object,action_*}/checkpoints/best.ckpt`` (the demo's layout)."""
+        runs = Path(runs)
+        best = {p.parent.parent.name: p for p in sorted(runs.glob("*/checkpoints/best.ckpt"))}
+        if not best:
+            raise InputError(f"{runs}: no */checkpoints/best.ckpt run folders")
+        models = cls(sound=best.get("sound"), object=best.get("object"))
+        for name, path in best.items():
+            if name.startswith("action"):
+                models.add_action(path)
+        return models
+
+    def add_action(self, path: str | Path) -> str:
+        system = load_system(ActionLocaliser, path)
+        name = model_name(system.target.value, system.v, system.u)
+        self.actions[name] = Path(path)
+        return name
+
+
+def evaluate_split(
+    models: Models,
+    dataset: str | Path,
+    out: str | Path,
+    cache: str | Path | None = None,
+    split: str = "test",
+    labels: str | Path | None = None,
+    workers: int = 1,
+    progress: bool = True,
+) -> dict:
+    """Evaluate ``models`` on ``dataset``'s ``split``; returns the metrics table (row -> scores)."""
+    dataset, out = Path(dataset), Path(out)
+    cache = Path(cache) if cache is not None else out / "cache"
+    label_space = load_label_space(labels)
+    names = label_space.names
+    annotations = load_keypoints(dataset / "annotations" / f"keypoints_{split}.json", label_space)
+    entries = read_index(dataset, split)
+    video_ids = [e.video_id for e in entries]
+
+    preds: dict[str, dict[str, Prediction]] = {}
+    for row, kind, ckpt in _runs(models):
+        _ensure_features(ckpt, kind, entries, cache, workers, progress)
+        folder = out / "predictions" / row
+        report = teach(kind, ckpt, dataset, cache, folder, (split,), labels, progress)
+        if report.failed:
+            raise InputError(f"{folder}: {len(report.failed)} videos failed: {report.failed[0][1]}")
+        preds[row] = load_predictions(folder, video_ids)
+
+    rows: dict[str, dict[str, Prediction] | None] = {"Center": None}
+    sound, obj = preds.get("Sound"), preds.get("Object")
+    if sound:
+        rows["Sound"] = sound
+    if obj:
+        rows["Object"] = obj
+    if sound and obj:
+        rows["SxO"] = fuse_all(obj, sound)
+    for name in models.actions:
+        rows[name] = preds[name]
+        if obj:
+            rows[fusion_name(name, with_object=True)] = fuse_all(preds[name], obj)
+        if sound:
+            rows[fusion_name(name, with_sound=True)] = fuse_all(preds[name], sound)
+        if obj and sound:
+            rows[fusion_name(name, True, True)] = fuse_all(preds[name], obj, sound)
+    results = evaluate_rows(annotations, rows, names)
+    write_metrics(out / "metrics.json", results)
+    metrics = read_metrics(out / "metrics.json")
+    write_tables(metrics, out)
+
+    extra = {}
+    activity_csv = dataset / "annotations" / "sound_activity.csv"
+    if sound and activity_csv.is_file():
+        activity = read_sound_activity(activity_csv, label_space, ignore_unknown=True)
+        extra["sound_auc"] = asdict(sound_frame_auc(sound, activity, names))
+    boxes = dataset / "annotations" / "boxes"
+    if models.object is not None and (boxes / "Annotations").is_dir():
+        extra["hit_rate"] = asdict(_hit_rate(models.object, boxes, label_space))
+    for key, value in extra.items():
+        (out / f"{key}.json").write_text(json.dumps(value, indent=2) + "\n")
+    claims = check_claims(metrics, **_claim_rows(models))
+    (out / "claims.json").write_text(
+        json.dumps([{"claim": c, "holds": h, "detail": d} for c, h, d in claims], indent=2) + "\n"
+    )
+    return {"metrics": metrics, "extra": extra, "claims": claims, "predictions": preds}
+
+
+def _runs(models: Models):
+    if models.sound is not None:
+        yield "Sound", "sound", models.sound
+    if models.object is not None:
+        yield "Object", "object", models.object
+    for name, path in models.actions.items():
+        yield name, "action", path
+
+
+def _claim_rows(models: Models) -> dict[str, str]:
+    """Pick the rows the claims compare (the first of each target when several thresholds ran)."""
+    rows = {}
+    for key, prefix in (("vt", "VT"), ("st", "ST"), ("ot", "OT"), ("sot", "SOT")):
+        found = [n for n in models.actions if n.startswith(prefix) and n[len(prefix) :].isdigit()]
+        if prefix == "VT":
+            found = [n for n in models.actions if n == "VT"]
+        if found:
+            rows[key] = found[0]
+    return rows
+
+
+def _ensure_features(ckpt: Path, kind: str, entries, cache: Path, workers: int, progress: bool):
+    """Extract the stream a checkpoint needs for these videos (cached videos are skipped)."""
+    params: ExtractParams = extract_params_of(ckpt)
+    stream = {"sound": "audio", "object": "rgb", "action": "flow"}[kind]
+    items = [(e.video_id, e.path) for e in entries]
+    report = extract_many(
+        items, cache, params, workers=workers, streams=(stream,), progress=progress
+    )
+    if report.failed:
+        video_id, message = report.failed[0]
+        raise InputError(f"{message} ({len(report.failed)} videos failed feature extraction)")
+
+
+@torch.no_grad()
+def _hit_rate(checkpoint: Path, boxes: Path, labels: LabelSpace):
+    """Object hit rate (Table 4.7) on the VOC images, each resized like the training frames."""
+    import cv2
+
+    system = load_system(ObjectLocaliser, checkpoint)
+    size = extract_params_of(checkpoint).size
+    images = read_voc_dir(boxes / "Annotations", labels)
+    maps = {}
+    for image in images:
+        path = boxes / "JPEGImages" / f"{image.image_id}.jpg"
+        bgr = cv2.imread(str(path))
+        if bgr is None:
+            raise InputError(f"{path}: cannot read the image")
+        h, w = bgr.shape[:2]
+        scale = size / max(h, w)
+        new = (max(1, round(w * scale)), max(1, round(h * scale)))
+        rgb = cv2.cvtColor(cv2.resize(bgr, new, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+        x = torch.from_numpy(rgb.transpose(2, 0, 1)[None].astype(np.float32))
+        maps[image.image_id] = system.maps(x)[0].numpy()
+    return hit_rate(images, maps, labels.names)
