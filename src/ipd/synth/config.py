@@ -73,7 +73,7 @@ class WorldConfig:
         0.3, "a second, silent instrument of another class stands in view"
     )
     p_applause: float = _knob(
-        0.6, "with an audience: chance that it claps (and is heard) after a phrase"
+        0.3, "with an audience: chance that it claps (and is heard) after a phrase"
     )
     snr_db: tuple[float, float] = _knob(
         (10.0, 30.0), "music-to-background-noise ratio (dB, pink noise) range"
