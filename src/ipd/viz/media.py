@@ -1,0 +1,158 @@
+"""Write frame arrays as browser-playable video (MP4/H.264, WebM/VP9 with PyAV) and GIF (Pillow).
+
+Every writer takes an iterable of ``(H, W, 3)`` uint8 RGB frames, so a long video can be streamed
+frame by frame, and writes atomically: a temporary file in the target folder, renamed when
+complete, so an interrupted run never leaves a truncated file under the final name.
+
+H.264 in ``yuv420p`` needs even sizes: an odd last row or column is repeated (the picture is
+padded, not cropped). The frame rate may be fractional; the analysis rate 1.953125 fps is stored
+exactly as 125/64.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from ipd.errors import InputError
+
+# Encoder settings: small files for a report, fast enough on a 2-core machine.
+_CODECS = {
+    ".mp4": ("mp4", "libx264", {"crf": "23", "preset": "veryfast"}),
+    ".webm": (
+        "webm",
+        "libvpx-vp9",
+        {"crf": "33", "b": "0", "deadline": "realtime", "cpu-used": "8"},
+    ),
+}
+
+
+def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: float | Fraction) -> Path:
+    """Write H.264 (yuv420p, ``+faststart``) MP4; returns the path. See :func:`write_video`."""
+    return write_video(path, frames, fps, container=".mp4")
+
+
+def write_webm(path: str | Path, frames: Iterable[np.ndarray], fps: float | Fraction) -> Path:
+    """Write VP9 WebM (a royalty-free fallback for browsers without H.264)."""
+    return write_video(path, frames, fps, container=".webm")
+
+
+def write_video(
+    path: str | Path, frames: Iterable[np.ndarray], fps: float | Fraction, container: str = ".mp4"
+) -> Path:
+    """Encode ``frames`` to ``path`` atomically.
+
+    Args:
+        path: output file.
+        frames: ``(H, W, 3)`` uint8 RGB frames, all of one size (streamed; not kept in memory).
+        fps: frames per second (e.g. ``ANALYSIS_FPS`` = 1.953125).
+        container: ``.mp4`` (H.264) or ``.webm`` (VP9).
+
+    Returns:
+        ``path``.
+
+    Raises:
+        InputError: no frames, frames of different sizes or not uint8 RGB.
+    """
+    path = Path(path)
+    fmt, codec, options = _CODECS[container]
+    rate = _rate(fps)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        count = 0
+        extra = {"movflags": "+faststart"} if fmt == "mp4" else {}
+        with av.open(tmp, "w", format=fmt, options=extra) as out:
+            stream = None
+            for frame in frames:
+                frame = _even(_check(path, frame))
+                if stream is None:
+                    stream = out.add_stream(codec, rate=rate, options=options)
+                    stream.height, stream.width = frame.shape[:2]
+                    stream.pix_fmt = "yuv420p"
+                elif frame.shape[:2] != (stream.height, stream.width):
+                    raise InputError(
+                        f"{path}: frame {count} is {frame.shape[1]}x{frame.shape[0]}, "
+                        f"earlier frames {stream.width}x{stream.height}"
+                    )
+                out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+                count += 1
+            if stream is None:
+                raise InputError(f"{path}: no frames to write")
+            out.mux(stream.encode(None))
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_gif(
+    path: str | Path, frames: Iterable[np.ndarray], fps: float | Fraction, loop: int = 0
+) -> Path:
+    """Write an animated GIF atomically (Pillow, adaptive palette per frame).
+
+    Args:
+        path: output file.
+        frames: ``(H, W, 3)`` uint8 RGB frames of one size (kept as palette images while writing).
+        fps: frames per second; GIF stores delays in 10-ms steps (1.953 fps -> 510 ms).
+        loop: 0 = loop forever.
+    """
+    path = Path(path)
+    images = [Image.fromarray(_check(path, frame)) for frame in frames]
+    if not images:
+        raise InputError(f"{path}: no frames to write")
+    sizes = {image.size for image in images}
+    if len(sizes) > 1:
+        raise InputError(f"{path}: frames of different sizes {sorted(sizes)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            images[0].save(
+                handle,
+                format="GIF",
+                save_all=True,
+                append_images=images[1:],
+                duration=round(1000.0 / float(fps)),
+                loop=loop,
+            )
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _rate(fps: float | Fraction) -> Fraction:
+    rate = Fraction(fps).limit_denominator(1001)
+    if rate <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    return rate
+
+
+def _check(path: Path, frame: np.ndarray) -> np.ndarray:
+    frame = np.asarray(frame)
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        raise InputError(
+            f"{path}: frames must be (H, W, 3) uint8 RGB, got {frame.shape} {frame.dtype}"
+        )
+    return frame
+
+
+def _even(frame: np.ndarray) -> np.ndarray:
+    """Repeat the last row/column when a side is odd (yuv420p subsamples chroma by 2)."""
+    height, width = frame.shape[:2]
+    if height % 2 == 0 and width % 2 == 0:
+        return np.ascontiguousarray(frame)
+    return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
