@@ -164,8 +164,11 @@ def test_synth_video_scores_peaks_predictions_overlay(ckpts, tiny_world, tmp_pat
     assert len(violin["score"]) == len(violin["peak"]) == 12
     assert violin["sound"] == pytest.approx(preds["sound"].scores[:, 8].tolist(), abs=1e-6)
 
-    # The overlay plays at the source rate: 6 s x 10 fps, 480 x 270.
+    # The overlay plays at the source rate: 6 s x 10 fps, 480 x 270, the top instrument.
     assert _decoded_frames(folder / "overlay.mp4") == (60, (270, 480))
+    top = doc["top"][0]["instrument"] if doc["top"] else NAMES[int(np.argmax(score.mean(0)))]
+    assert doc["overlay"] == {"file": "overlay.mp4", "instrument": top, "fps": 10.0,
+                              "size": {"height": 270, "width": 480}}  # fmt: skip
     assert (folder / "index.html").is_file() or not HAS_REPORT
 
     # A rerun reuses the cached features (the zips are not rewritten).
@@ -202,7 +205,7 @@ def test_portrait_1080x1920_video(ckpts, tmp_path):
     video = _moving_video(tmp_path / "portrait.mp4", 1920, 1080, fps=5, seconds=1.6)
     out = tmp_path / "out"
     argv = [str(video), "--out", str(out), *_models(ckpts, "action"), "--no-report"]
-    assert ipd_detect(argv) == 0
+    assert ipd_detect([*argv, "--instrument", "flute"]) == 0
     folder = out / "portrait"
     rows = _rows(folder)
     assert len(rows) == math.ceil(1.6 / 0.512) * 9 == 36
@@ -216,6 +219,7 @@ def test_portrait_1080x1920_video(ckpts, tmp_path):
     maps = load_prediction(folder / "predictions" / "action.npz").maps
     assert maps.shape == (4, 9, 4, 3)  # 72 x 128 px -> ceil(128/32) x ceil(72/32)
     assert _decoded_frames(folder / "overlay.mp4") == (8, (480, 270))
+    assert doc["overlay"]["instrument"] == "Flute" and doc["overlay"]["fps"] == 5.0
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -227,7 +231,7 @@ def test_bad_single_inputs_give_one_line_and_exit_2(ckpts, tmp_path, capsys):
     empty = tmp_path / "empty.mp4"
     empty.touch()
     cases = [(tmp_path / "missing.mp4", "file not found"), (text, "not a readable video"),
-             (empty, "empty file (0 bytes)")]  # fmt: skip
+             (empty, "empty file (0 bytes)"), (tmp_path, "a folder, not a video file")]  # fmt: skip
     for path, problem in cases:
         code = ipd_detect([str(path), "--out", str(tmp_path / "out"), *_models(ckpts, "action")])
         err = capsys.readouterr().err.strip()
@@ -240,7 +244,7 @@ def test_several_inputs_skip_the_bad_ones(ckpts, tiny_world, tmp_path, capsys):
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"\x00" * 100)
     out = ["--out", str(tmp_path / "out"), *_models(ckpts, "action"), "--no-video", "--no-report"]
-    assert ipd_detect([str(bad), str(good), *out]) == 0
+    assert ipd_detect([str(bad), str(good), *out, "--workers", "2"]) == 0
     captured = capsys.readouterr()
     assert "cello_test_000: 12 frames (6.0 s), A;" in captured.out
     assert "skipped 1 of 2 video(s):" in captured.err and str(bad) in captured.err
@@ -317,6 +321,7 @@ def test_ten_minute_video_in_bounded_memory(ckpts, tmp_path):
     from ipd.systems.sound import SoundTagger
 
     models = _models(ckpts, "action", "object", "sound")
+    models += [] if HAS_REPORT else ["--no-report"]
     out = tmp_path / "out"
     rss = {}
     for name, seconds in (("one_minute", 60), ("ten_minutes", 600)):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from ipd.detect.infer import sound_context, sound_scores
+from ipd.detect.infer import align_sound, neutral_uncovered, sound_context, sound_scores
 from ipd.detect.outputs import Detections, peaks, summary_line, to_source_pixels
-from ipd.detect.run import align_sound, choose_fusion, neutral_uncovered, video_id_for
+from ipd.detect.run import choose_fusion, video_id_for
 from ipd.errors import InputError
 from ipd.evaluation.predictions import load_prediction
 from ipd.features.params import ExtractParams
