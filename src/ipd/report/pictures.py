@@ -106,11 +106,14 @@ def timeline_panel(video: ReportVideo, instrument: str, models: Sequence[str]) -
     """S, O and A (``models``) of ``instrument`` over time, with the ground truth when known."""
     panel = TimelinePanel(instrument)
     named = [(SOUND, "S: sound model"), (OBJECT, "O: object model (spatial max)")]
-    named += [(m, f"A: {m} (spatial max)") for m in models if m not in (SOUND, OBJECT)]
+    named += [(m, None) for m in models if m not in (SOUND, OBJECT)]
     for name, label in named:
         pred = video.predictions.get(name)
-        if pred is not None:
-            panel.curves[label] = (pred.times, pred.frame_scores()[:, pred.channel(instrument)])
+        if pred is None:
+            continue
+        if label is None:  # an action or fused row; a temporal-only one has no spatial max
+            label = f"A: {name} (spatial max)" if pred.maps is not None else f"{name}: score"
+        panel.curves[label] = (pred.times, pred.frame_scores()[:, pred.channel(instrument)])
     if instrument.lower() == video.instrument.lower():
         if video.sound_truth is not None:
             panel.sound_truth = (video.times, np.asarray(video.sound_truth, dtype=bool))

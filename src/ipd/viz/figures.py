@@ -1,7 +1,7 @@
 """Static figures (matplotlib, no pyplot): models side by side (Fig. 4.6) and timelines (Fig. 3.5).
 
-Both save a PNG of exactly ``figsize * dpi`` pixels (no tight bounding box), so callers and tests
-know its size.
+Both save a PNG of ``figsize * dpi`` pixels (rounded down; no tight bounding box), so callers and
+tests know its size.
 """
 
 from __future__ import annotations
