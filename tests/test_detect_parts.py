@@ -246,3 +246,14 @@ def test_authors_scalers_are_checked(tmp_path):
         load_detector(original_action=sound)
     detector = load_detector(original_action=action)
     assert detector.params == ExtractParams() and detector.names == NAMES
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("params.SOT0503.torch", "SOT0503"), ("params.VT.torch", "VT"), ("action.torch", "A"),
+     ("params.SOT0503xO.torch", "A")],
+)  # fmt: skip
+def test_released_action_file_names_give_the_row_name(name, expected):
+    from ipd.detect.models import _name_in_file
+
+    assert _name_in_file(name) == expected

@@ -121,30 +121,41 @@ def write_report(
     options,
     channel: int,
 ) -> Path:
-    """The HTML page of this video (``ipd.report``), on at most ``REPORT_FRAMES`` frames."""
+    """The HTML page of this video (``ipd.report``) on at most ``REPORT_FRAMES`` frames.
+
+    Rows use the paper's names (``Sound``, ``Object``, the action model, e.g. ``SOT0503``, and its
+    fusion, e.g. ``SOT0503xOxS``). The page shows the overlay instrument and the other top
+    instruments (three at most); its frames are the 256-px frames, so its peaks are those of
+    ``scores.csv``.
+    """
     from ipd.features.reader import open_features
+    from ipd.features.video import resize
     from ipd.report.html import ReportVideo, write_video_page
 
     keep = report_frames(len(det.times))
+    height, width = det.info["frame_256"]["height"], det.info["frame_256"]["width"]
     with open_features(options.cache_dir, det.video_id, ("rgb",), params) as feats:
-        frames = np.stack([feats.rgb(int(k), int(k) + 1)[0] for k in keep])
-    shown = {
-        _model_name(role, det): _subset(pred, keep)
-        for role, pred in preds.items()
-        if not (role == "fused" and det.info["fusion"] == "A")  # the same maps as "action"
-    }
-    video = ReportVideo(det.video_id, det.names[channel], frames, det.times[keep], shown)
-    title = f"{det.video_id}: {det.names[channel]} ({det.info['fusion']})"
-    if len(keep) < len(det.times):
-        title += f", {len(keep)} of {len(det.times)} analysis frames"
-    return write_video_page(
-        folder, video, title=title, labels=list(det.names),
-        overlay_models=tuple(shown),
+        frames = np.stack([resize(feats.rgb(k, k + 1)[0], (height, width)) for k in keep])
+    action = det.info["action_model"]
+    names = {"sound": "Sound", "object": "Object", "action": action}
+    names["fused"] = action + det.info["fusion"][1:]  # "AxOxS" -> "SOT0503xOxS"
+    rows = {names[role]: _subset(pred, keep) for role, pred in preds.items()}
+    shown = [det.names[channel]] + [
+        n for n, _ in det.top(options.threshold) if n != det.names[channel]
+    ]
+    video = ReportVideo(
+        video_id=det.video_id, instrument=det.names[channel], frames=frames,
+        times=det.times[keep], predictions=rows,
     )  # fmt: skip
-
-
-def _model_name(role: str, det: Detections) -> str:
-    return {"action": "A", "object": "O", "sound": "S"}.get(role, det.info["fusion"])
+    title = f"{det.video_id}: {names['fused']}"
+    if not det.info["source"]["has_audio"]:
+        title += " (no audio track)"
+    if len(keep) < len(det.times):
+        title += f" ({len(keep)} of {len(det.times)} analysis frames)"
+    overlays = tuple(dict.fromkeys((names["fused"], action)))
+    return write_video_page(
+        folder, video, title=title, labels=shown[:3], overlay_models=overlays, gif=False
+    )
 
 
 def _subset(pred: Prediction, keep: np.ndarray) -> Prediction:

@@ -41,6 +41,9 @@ class Detector:
         labels: the label space; output channel ``g`` is ``labels.names[g]``.
         sources: ``{"action" | "object" | "sound": provenance}`` (file and hash or "original").
         notes: what a user should know about the models (printed and written with the outputs).
+        action_name: the paper's name of the action model (``VT``, ``SOT0503``, ...; from the
+            checkpoint's target, or the authors' file name such as ``params.SOT0503.torch``),
+            ``A`` when unknown.
     """
 
     action: ActionLocaliser
@@ -50,6 +53,7 @@ class Detector:
     labels: LabelSpace
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    action_name: str = "A"
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -99,10 +103,12 @@ def load_detector(
         action_system = load_system(ActionLocaliser, action)
         frame_params = extract_params_of(action)
         sources["action"] = checkpoint_identity(action)
+        action_name = _trained_name(action_system)
     else:
         action_system = _original_vgg(original_action, 10, len(space))
         frame_params = ExtractParams()
         sources["action"] = _original_identity(original_action)
+        action_name = _name_in_file(original_action)
     object_system = None
     if object is not None:
         object_system = load_system(ObjectLocaliser, object)
@@ -139,7 +145,30 @@ def load_detector(
         )
     except ValueError as err:
         raise InputError(f"bad feature settings: {err}") from err
-    return Detector(action_system, object_system, sound_system, params, space, sources, notes)
+    return Detector(
+        action_system, object_system, sound_system, params, space, sources, notes, action_name
+    )
+
+
+def _trained_name(system: ActionLocaliser) -> str:
+    """``VT``, ``ST05``, ``OT03``, ``SOT0503``, ... from the checkpoint's target and thresholds."""
+    from ipd.evaluation.names import model_name
+
+    target = system.target.value
+    v = system.v if target in ("ST", "SOT") else None
+    u = system.u if target in ("OT", "SOT") else None
+    return model_name(target, v, u)
+
+
+def _name_in_file(path: str | Path) -> str:
+    """The paper's name in a released file name (``params.SOT0503.torch`` -> ``SOT0503``)."""
+    from ipd.evaluation.names import parse_model_name
+
+    for part in Path(path).name.split("."):
+        parsed = parse_model_name(part)
+        if parsed is not None and not parsed[3]:
+            return part
+    return "A"
 
 
 def _one_of(role: str, ours, original, required: bool = False) -> None:

@@ -175,6 +175,7 @@ def detect_video(
             "windows": list(detector.params.windows),
         },
         "fusion": fusion,
+        "action_model": detector.action_name,
         "models": {role: src for role, src in detector.sources.items() if role in preds},
         "notes": notes,
     }
