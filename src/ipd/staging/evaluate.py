@@ -52,12 +52,16 @@ class Models:
         models = cls(sound=best.get("sound"), object=best.get("object"))
         for name, path in best.items():
             if name.startswith("action"):
-                models.add_action(path)
+                models.add_action(path, fallback=name.removeprefix("action_"))
         return models
 
-    def add_action(self, path: str | Path) -> str:
+    def add_action(self, path: str | Path, fallback: str | None = None) -> str:
+        """Add an action checkpoint under its paper name (``ST05``); a second model with the same
+        name (e.g. ST05 with another sound teacher) takes ``fallback`` (its run folder's name)."""
         system = load_system(ActionLocaliser, path)
         name = model_name(system.target.value, system.v, system.u)
+        if name in self.actions:
+            name = fallback or f"{name}_{len(self.actions)}"
         self.actions[name] = Path(path)
         return name
 
