@@ -32,7 +32,7 @@ def test_side_by_side_png(tmp_path):
     image = np.asarray(Image.open(path).convert("RGB"))
     width, height = side_by_side_size(3, 3, 48, 64)
     assert image.shape[:2] == (int(height * 50), int(width * 50))  # Agg rounds down
-    assert _count(image, (60, 255, 60), tol=30) > 0  # the green key point
+    assert _count(image, (255, 0, 255), tol=30) > 0  # the magenta key point
     assert len(np.unique(image.reshape(-1, 3), axis=0)) > 500  # heat maps, not a blank page
 
 
@@ -50,7 +50,7 @@ def test_timeline_png(tmp_path):
     width, height = timeline_size(2)
     assert image.shape[:2] == (int(height * 60), int(width * 60))
     assert _count(image, (31, 119, 180)) > 200  # tab:blue: the S curve and the sound truth
-    assert _count(image, (44, 160, 44)) > 50  # tab:green: annotated playing frames
+    assert _count(image, (180, 60, 180)) > 50  # annotated playing frames
 
 
 def test_runs_cover_half_a_step_each_side():

@@ -69,3 +69,14 @@ def test_bad_frames_leave_no_file(tmp_path):
     with pytest.raises(InputError, match="sizes"):
         write_gif(tmp_path / "e.gif", mixed, 2.0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gif_keeps_reserved_colours_exact(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (4, 40, 60, 3), dtype=np.uint8)  # 2400 noisy colours a frame
+    ramp = np.stack([np.arange(0, 256, 8), 255 - np.arange(0, 256, 8), np.full(32, 77)], axis=1)
+    frames[:, :32, 0] = ramp.astype(np.uint8)  # a 32-colour bar in one column
+    path = write_gif(tmp_path / "r.gif", frames, 2.0, colours=ramp)
+    with Image.open(path) as image:
+        image.seek(2)
+        assert np.array_equal(np.asarray(image.convert("RGB"))[:32, 0], ramp)

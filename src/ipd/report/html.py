@@ -318,16 +318,16 @@ _VIDEO_INTRO = (
     "by side on the same frames, and the heat map of one model over the whole video.</p>"
 )
 _TIMELINE_CAPTION = (
-    "Top strip: ground truth (blue: the instrument sounds; green: an annotated frame with "
+    "Top strip: ground truth (blue: the instrument sounds; magenta: an annotated frame with "
     "playing key points; grey: annotated, not playing). Below: S is the sound model's score, O "
     "the object model's and A the action model's map maximum per frame, 0..1 against time (s)."
 )
 _SIDE_CAPTION = (
     "Each cell is the map of the video's instrument over the frame (colour bar: map value 0..1); "
-    "the white cross is the map's arg-max, the point the spatial metric scores, and green dots "
+    "the white cross is the map's arg-max, the point the spatial metric scores, and magenta dots "
     "are the annotated key points."
 )
 _OVERLAY_CAPTION = (
     "Heat map of the model for the instrument named in the corner (colour bar on the right: map "
-    "value 0..1), white cross: the map's arg-max; green dots: annotated key points (when known)."
+    "value 0..1), white cross: the map's arg-max; magenta dots: annotated key points (when known)."
 )

@@ -20,7 +20,14 @@ from ipd.report.tables import slug
 from ipd.timebase import ANALYSIS_FPS
 from ipd.viz.figures import TimelinePanel, side_by_side_figure, timeline_figure
 from ipd.viz.media import write_gif, write_mp4, write_webm
-from ipd.viz.overlay import overlay_sequence, peak_xy
+from ipd.viz.overlay import (
+    KEYPOINT_RGB,
+    PEAK_RGB,
+    bar_colours,
+    overlay_sequence,
+    peak_xy,
+    upsample_maps,
+)
 
 
 @dataclass
@@ -171,7 +178,8 @@ def write_overlays(
     Returns:
         format (``gif``, ``mp4``, ``webm``) -> written path.
     """
-    maps = maps_at(video.predictions[model], instrument, video.times)
+    height, width = video.frames.shape[1:3]
+    maps = upsample_maps(maps_at(video.predictions[model], instrument, video.times), height, width)
     show_points = instrument.lower() == video.instrument.lower()
     frames = list(
         overlay_sequence(
@@ -188,13 +196,14 @@ def write_overlays(
     fps = frame_rate(video.times)
     stem = folder / f"overlay_{slug(instrument)}_{slug(model)}"
     written = {}
-    for fmt, wanted, writer in (
-        ("gif", gif, write_gif),
-        ("mp4", mp4, write_mp4),
-        ("webm", webm, write_webm),
-    ):
-        if wanted:
-            written[fmt] = writer(stem.with_suffix(f".{fmt}"), frames, fps)
+    if gif:
+        marks = np.array([KEYPOINT_RGB, PEAK_RGB, (0, 0, 0)], np.uint8)
+        keep = np.concatenate([bar_colours("jet", frames[0].shape[0]), marks])
+        written["gif"] = write_gif(stem.with_suffix(".gif"), frames, fps, colours=keep)
+    if mp4:
+        written["mp4"] = write_mp4(stem.with_suffix(".mp4"), frames, fps)
+    if webm:
+        written["webm"] = write_webm(stem.with_suffix(".webm"), frames, fps)
     return written
 
 

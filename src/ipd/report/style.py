@@ -8,6 +8,7 @@ h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 1.6em; }
 h3 { margin-top: 1.4em; }
 nav { margin-bottom: 1em; }
 nav a { color: #1f5fa8; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 thead th { background: #f0f3f7; text-align: center; }

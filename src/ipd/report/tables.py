@@ -163,9 +163,9 @@ def _cell(row: str, col: str, text: str, bold: bool) -> str:
 
 
 def _table(key: str, head: str, body: list[str]) -> str:
-    return (
-        f'<table data-table="{escape(key)}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
+    return (  # wide tables (many fused rows) scroll instead of overflowing the page
+        f'<div class="scroll"><table data-table="{escape(key)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 

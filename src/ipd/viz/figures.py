@@ -17,10 +17,12 @@ from matplotlib.figure import Figure  # no pyplot: no global state, no display n
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ipd.evaluation.action import argmax_xy
 from ipd.timebase import ANALYSIS_PERIOD
-from ipd.viz.overlay import KEYPOINT_RGB, overlay, peak_xy
+from ipd.viz.overlay import KEYPOINT_RGB, overlay, upsample_maps
 
 _CELL_IN = 2.0  # inches per side-by-side cell (its longer side)
+PLAYING_COLOUR = "#b43cb4"  # annotated playing frames: the magenta of the key-point dots, muted
 
 
 def side_by_side_figure(
@@ -47,7 +49,7 @@ def side_by_side_figure(
         rows: model name -> its ``(N, h, w)`` maps of ``instrument`` at those frames (the rows, in
             order, e.g. VT, ST05, OT03, SOT0503, SOT0503xOxS).
         times: ``N`` frame times (s) for the column titles.
-        keypoints: per column ``(n, 2)`` ``(x, y)`` ground-truth pixels (green dots) or None.
+        keypoints: per column ``(n, 2)`` ``(x, y)`` ground-truth pixels (magenta dots) or None.
         instrument: the class shown (in the title).
         title: figure title (default: "<instrument>: action maps by training target").
         column_notes: a second title line per column (e.g. "playing", "not playing").
@@ -67,7 +69,7 @@ def side_by_side_figure(
     fig = Figure(figsize=size)
     axes = np.asarray(fig.subplots(len(names), n, squeeze=False))
     for r, name in enumerate(names):
-        maps = np.asarray(rows[name])
+        maps = upsample_maps(rows[name], height, width)  # once: drawn and arg-maxed
         for c in range(n):
             ax = axes[r, c]
             ax.imshow(
@@ -83,7 +85,7 @@ def side_by_side_figure(
                     legend=False,
                 )
             )
-            x, y = peak_xy(maps[c], height, width)
+            x, y = argmax_xy(maps[c])
             ax.plot([x], [y], marker="X", markersize=9, color="white", markeredgecolor="black")
             points = keypoints[c] if keypoints is not None else None
             if points is not None and len(points):
@@ -247,7 +249,7 @@ def timeline_size(panels: int, width_in: float = 10.0) -> tuple[float, float]:
 
 
 def _truth_strip(ax, panel: TimelinePanel) -> None:
-    """Row 1: sound activity (truth); row 0: annotated frames (green: key points, grey: none)."""
+    """Row 1: sound activity (truth); row 0: annotated frames (magenta: key points, grey: none)."""
     ax.set_ylim(-0.5, 1.5)
     ax.set_yticks([0, 1], ["playing", "sound"], fontsize=8)
     ax.tick_params(labelbottom=False)
@@ -258,13 +260,13 @@ def _truth_strip(ax, panel: TimelinePanel) -> None:
         times, positive = (np.asarray(a) for a in panel.positives)
         positive = positive.astype(bool)
         ax.broken_barh(_runs(times, ~positive), (-0.35, 0.7), color="0.85")
-        ax.broken_barh(_runs(times, positive), (-0.35, 0.7), color="tab:green")
+        ax.broken_barh(_runs(times, positive), (-0.35, 0.7), color=PLAYING_COLOUR)
     ax.grid(axis="x", alpha=0.3)
     handles = [
         Patch(color=colour, label=label)
         for shown, colour, label in (
             (panel.sound_truth is not None, "tab:blue", "instrument sounds"),
-            (panel.positives is not None, "tab:green", "annotated: playing"),
+            (panel.positives is not None, PLAYING_COLOUR, "annotated: playing"),
             (panel.positives is not None, "0.85", "annotated: not playing"),
         )
         if shown

@@ -97,23 +97,35 @@ def write_video(
 
 
 def write_gif(
-    path: str | Path, frames: Iterable[np.ndarray], fps: float | Fraction, loop: int = 0
+    path: str | Path,
+    frames: Iterable[np.ndarray],
+    fps: float | Fraction,
+    loop: int = 0,
+    colours: np.ndarray | None = None,
 ) -> Path:
-    """Write an animated GIF atomically (Pillow, adaptive palette per frame).
+    """Write an animated GIF atomically (Pillow), one 256-colour palette for all frames.
+
+    The palette is fitted to a sample of the frames (fast octree) and the frames are mapped to
+    it without dithering: no flicker between frames, and about a third of the dithered size.
+    ``colours`` are kept exactly (e.g. a colour bar's ramp, which covers too few pixels to win
+    palette entries on its own).
 
     Args:
         path: output file.
-        frames: ``(H, W, 3)`` uint8 RGB frames of one size (kept as palette images while writing).
+        frames: ``(H, W, 3)`` uint8 RGB frames of one size (held in memory while writing).
         fps: frames per second; GIF stores delays in 10-ms steps (1.953 fps -> 510 ms).
         loop: 0 = loop forever.
+        colours: ``(n, 3)`` uint8 RGB colours to reserve, ``n <= 128``.
     """
     path = Path(path)
-    images = [Image.fromarray(_check(path, frame)) for frame in frames]
-    if not images:
+    rgb = [Image.fromarray(_check(path, frame)) for frame in frames]
+    if not rgb:
         raise InputError(f"{path}: no frames to write")
-    sizes = {image.size for image in images}
+    sizes = {image.size for image in rgb}
     if len(sizes) > 1:
         raise InputError(f"{path}: frames of different sizes {sorted(sizes)}")
+    palette = _palette(rgb, colours)
+    images = [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in rgb]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -132,6 +144,26 @@ def write_gif(
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _palette(images: list[Image.Image], colours: np.ndarray | None) -> Image.Image:
+    """A ``P`` image whose palette is ``colours`` plus colours fitted to up to 8 frames."""
+    reserved = np.zeros((0, 3), np.uint8) if colours is None else np.asarray(colours, np.uint8)
+    reserved = np.unique(reserved.reshape(-1, 3), axis=0)
+    if len(reserved) > 128:
+        raise ValueError(f"at most 128 reserved GIF colours, got {len(reserved)}")
+    sample = images[:: max(1, len(images) // 8)][:8]
+    width, height = sample[0].size
+    mosaic = Image.new("RGB", (width, height * len(sample)))
+    for i, image in enumerate(sample):
+        mosaic.paste(image, (0, i * height))
+    fitted = mosaic.quantize(256 - len(reserved), method=Image.Quantize.FASTOCTREE)
+    entries = np.asarray(fitted.getpalette()[: 3 * (256 - len(reserved))], np.uint8).reshape(-1, 3)
+    table = np.concatenate([entries, reserved]).astype(np.uint8)
+    table = np.concatenate([table, np.zeros((256 - len(table), 3), np.uint8)])
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(table.reshape(-1).tolist())
+    return palette
 
 
 def _rate(fps: float | Fraction) -> Fraction:

@@ -20,7 +20,7 @@ from matplotlib import colormaps
 from ipd.errors import InputError
 from ipd.evaluation.action import argmax_xy, upsample
 
-KEYPOINT_RGB = (60, 255, 60)  # green dots: annotated playing key points
+KEYPOINT_RGB = (255, 0, 255)  # magenta dots (a colour jet never shows): annotated key points
 PEAK_RGB = (255, 255, 255)  # white cross with a black outline: the map's arg-max
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -38,6 +38,19 @@ def upsample_map(
     if heat.shape == (height, width):
         return heat
     return upsample(heat[None], height, width, align_corners)[0]
+
+
+def upsample_maps(
+    maps: np.ndarray, height: int, width: int, align_corners: bool = True
+) -> np.ndarray:
+    """``(n, h, w)`` maps upsampled to ``(n, height, width)`` float32 in one call (cheaper than
+    one call per map); maps already of that size are returned as they are."""
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.ndim != 3:
+        raise InputError(f"maps must be (n, h, w), got shape {maps.shape}")
+    if maps.shape[1:] == (height, width):
+        return maps
+    return upsample(maps, height, width, align_corners)
 
 
 def peak_xy(
@@ -116,7 +129,7 @@ def overlay(
         cmap: matplotlib colormap name.
         vmin: value of the colormap's first colour (the colour bar's bottom).
         vmax: value of the colormap's last colour (the colour bar's top).
-        keypoints: ``(n, 2)`` ground-truth ``(x, y)`` pixels of this frame, drawn as green dots.
+        keypoints: ``(n, 2)`` ground-truth ``(x, y)`` pixels of this frame, drawn as magenta dots.
         peak: draw the arg-max of the upsampled map as a white cross.
         label: text for the top-left corner (the instrument).
         caption: second line of text (model name, time).
@@ -247,6 +260,13 @@ def _draw_text(out: np.ndarray, text: str, origin: tuple[int, int], unit: float)
     cv2.putText(out, text, origin, _FONT, scale, (255, 255, 255), thick, cv2.LINE_AA)
 
 
+def bar_colours(cmap: str = "jet", height: int = 48) -> np.ndarray:
+    """The distinct colours of the colour bar drawn on frames of ``height`` rows: ``(n, 3)``
+    uint8 (to reserve them in a GIF palette)."""
+    bar_h = max(8, height // 3)
+    return np.unique(_bar(cmap, bar_h).reshape(-1, 3), axis=0)
+
+
 @cache
 def _bar(cmap: str, height: int) -> np.ndarray:
     """A vertical colour ramp, top = vmax: ``(height, 1, 3)`` uint8."""
@@ -268,7 +288,7 @@ def _draw_colorbar(out: np.ndarray, cmap: str, vmin: float, vmax: float, unit: f
 
 
 def _draw_legend(out: np.ndarray, peak: bool, points: bool, unit: float) -> None:
-    """Bottom-left key: the cross is the peak, the green dots are the annotated key points."""
+    """Bottom-left key: the cross is the peak, the magenta dots are the annotated key points."""
     height = out.shape[0]
     x, y = round(4 * unit), height - round(6 * unit)
     glyph_w = round(14 * unit)
