@@ -1,21 +1,25 @@
 """Static figures (matplotlib, no pyplot): models side by side (Fig. 4.6) and timelines (Fig. 3.5).
 
-Both save a PNG of ``figsize * dpi`` pixels (rounded down; no tight bounding box), so callers and
-tests know its size.
+Both write an RGB PNG of ``figsize * dpi`` pixels (rounded down; no tight bounding box, so callers
+and tests know its size), atomically.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from PIL import Image
 
 from ipd.evaluation.action import argmax_xy
 from ipd.timebase import ANALYSIS_PERIOD
@@ -138,8 +142,27 @@ def side_by_side_figure(
         ),
     ]
     fig.legend(handles=handles, loc="lower center", ncols=2, frameon=False, fontsize=9)
-    fig.savefig(path, dpi=dpi)
-    return Path(path)
+    return save_png(fig, path, dpi)
+
+
+def save_png(fig: Figure, path: str | Path, dpi: int) -> Path:
+    """Render ``fig`` with Agg and write an RGB PNG atomically (no alpha: about 30 % smaller)."""
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            Image.fromarray(rgb).save(handle, format="PNG")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def side_by_side_size(rows: int, columns: int, height: int, width: int) -> tuple[float, float]:
@@ -239,8 +262,7 @@ def timeline_figure(
     fig.subplots_adjust(
         left=0.07, right=0.76, top=1 - 0.45 / fig.get_figheight(), bottom=0.55 / fig.get_figheight()
     )
-    fig.savefig(path, dpi=dpi)
-    return Path(path)
+    return save_png(fig, path, dpi)
 
 
 def timeline_size(panels: int, width_in: float = 10.0) -> tuple[float, float]:
