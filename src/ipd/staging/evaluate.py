@@ -59,7 +59,12 @@ class Models:
         """Add an action checkpoint under its paper name (``ST05``); a second model with the same
         name (e.g. ST05 with another sound teacher) takes ``fallback`` (its run folder's name)."""
         system = load_system(ActionLocaliser, path)
-        name = model_name(system.target.value, system.v, system.u)
+        target = system.target
+        name = model_name(
+            target.value,
+            system.v if target.needs_sound else None,
+            system.u if target.needs_object else None,
+        )
         if name in self.actions:
             name = fallback or f"{name}_{len(self.actions)}"
         self.actions[name] = Path(path)

@@ -43,6 +43,8 @@ class StageCLI(LightningCLI):
             ],
         )
         callbacks = list(trainer_config.get("callbacks") or [])
+        # Two checkpoints: the best validation clip AUC (model selection), and the latest epoch
+        # (the resume point; Lightning's own save_last only follows improvements of the monitor).
         callbacks.append(
             ModelCheckpoint(
                 dirpath=root / "checkpoints",
@@ -50,7 +52,16 @@ class StageCLI(LightningCLI):
                 monitor="val/auc",
                 mode="max",
                 save_top_k=1,
-                save_last=True,
+                enable_version_counter=False,
+            )
+        )
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=root / "checkpoints",
+                filename="last",
+                monitor=None,
+                save_top_k=1,
+                every_n_epochs=1,
                 enable_version_counter=False,
             )
         )
@@ -103,5 +114,5 @@ def train(stage: str, args: list[str]) -> Path:
     cli.trainer.fit(
         cli.model, datamodule=cli.datamodule, ckpt_path=last if last.is_file() else None
     )
-    best = cli.trainer.checkpoint_callback.best_model_path
-    return Path(best) if best else last
+    best = root / "checkpoints" / "best.ckpt"
+    return best if best.is_file() else last
