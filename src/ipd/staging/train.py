@@ -35,10 +35,13 @@ class StageCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs) -> Trainer:
         trainer_config = self._get(self.config_init, "trainer", default={})
         root = Path(trainer_config.get("default_root_dir") or "runs/default")
+        # A resumed run logs to a new CSV folder (csv-1, csv-2, ...): Lightning's CSV logger
+        # would otherwise replace the metrics the interrupted run already wrote.
+        resumed = len(list((root / "logs").glob("csv*"))) if (root / "logs").is_dir() else 0
         kwargs.setdefault(
             "logger",
             [
-                CSVLogger(root, name="logs", version="csv"),  # first: its version is v_num
+                CSVLogger(root, name="logs", version=f"csv-{resumed}" if resumed else "csv"),
                 TensorBoardLogger(root, name="logs", version="tensorboard"),
             ],
         )
