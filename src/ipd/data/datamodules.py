@@ -40,6 +40,13 @@ class _StageData(L.LightningDataModule):
     def split(self, name: str) -> list[VideoEntry]:
         return read_index(self.dataset, name)
 
+    def _clips(self, split: str, train: bool):
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        self.train_set = self._clips("train", train=True)
+        self.val_set = self._clips("val", train=False)
+
     def _loader(self, dataset, train: bool) -> DataLoader:
         return DataLoader(
             dataset,
@@ -92,10 +99,6 @@ class SoundData(_StageData):
             self.split(split), self.cache, self.params, self.labels, self.clip_frames,
             self.max_seconds, train, windows=self.windows,
         )  # fmt: skip
-
-    def setup(self, stage: str | None = None) -> None:
-        self.train_set = self._clips("train", train=True)
-        self.val_set = self._clips("val", train=False)
 
     def feature_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-scale, per-band mean and std ``(scales, 128)`` over all training-video frames."""
@@ -156,7 +159,3 @@ class FrameData(_StageData):
             self.max_seconds, train, stream=self.stream,
             **(self.teachers if train else {}),
         )  # fmt: skip
-
-    def setup(self, stage: str | None = None) -> None:
-        self.train_set = self._clips("train", train=True)
-        self.val_set = self._clips("val", train=False)
