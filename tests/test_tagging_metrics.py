@@ -105,3 +105,12 @@ def test_pseudo_clips_of_320_frames():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError):
         auc_per_class(TARGETS, SCORES[:3])
+
+
+def test_frame_level_micro_with_a_single_tag_counts_only_positive_decisions():
+    # One tag: predictions 1, 0, 1, 1 against labels 1, 0, 0, 0 -> TP 1, FP 2, FN 0.
+    scores = frame_level_scores(np.array([[1], [0], [0], [0]]), np.array([[1], [0], [1], [1]]))
+    assert scores["precision_micro"] == pytest.approx(1 / 3)
+    assert scores["recall_micro"] == pytest.approx(1.0)
+    assert scores["f1_micro"] == pytest.approx(0.5)
+    assert scores["f1_macro"] == pytest.approx(0.5)

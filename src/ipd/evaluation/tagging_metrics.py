@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 PSEUDO_CLIP_FRAMES = 320  # mel frames per pseudo-clip (10.24 s)
 NUM_CANDIDATES = 1000
@@ -103,12 +103,24 @@ def frame_level_scores(targets: np.ndarray, predicted: np.ndarray) -> dict[str, 
         "f1_macro"}``.
     """
     targets, predicted = _check(targets, predicted)
+    y, p = targets.astype(bool), predicted.astype(bool)
+    # Counted here rather than by sklearn: a single tag, (frames, 1), would be read as a binary
+    # problem and its "micro" average would count the negative class too.
+    tp, fp, fn = (y & p).sum(0), (~y & p).sum(0), (y & ~p).sum(0)  # (tags,)
     out = {}
-    for average in ("micro", "macro"):
-        p, r, f, _ = precision_recall_fscore_support(
-            targets, predicted.astype(np.int64), average=average, zero_division=0
-        )
-        out |= {f"precision_{average}": p, f"recall_{average}": r, f"f1_{average}": f}
+    for average, (t, f_p, f_n) in (
+        ("micro", (tp.sum(), fp.sum(), fn.sum())),
+        ("macro", (tp, fp, fn)),
+    ):
+        precision = np.divide(t, t + f_p, out=np.zeros(np.shape(t)), where=(t + f_p) > 0)
+        recall = np.divide(t, t + f_n, out=np.zeros(np.shape(t)), where=(t + f_n) > 0)
+        denom = precision + recall
+        f1 = np.divide(2 * precision * recall, denom, out=np.zeros(np.shape(t)), where=denom > 0)
+        out |= {
+            f"precision_{average}": np.mean(precision),
+            f"recall_{average}": np.mean(recall),
+            f"f1_{average}": np.mean(f1),
+        }
     return {k: float(v) for k, v in out.items()}
 
 
