@@ -71,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     check_fusion(args.fusion, detector)
     if args.instrument is not None:
-        try:
-            detector.labels.index(args.instrument)
+        try:  # the label's own name (YouTube-8M names such as "Drummer" are accepted too)
+            args.instrument = detector.names[detector.labels.index(args.instrument)]
         except KeyError as err:
             raise InputError(f"--instrument {args.instrument}: {err.args[0]}") from err
     options = DetectOptions(

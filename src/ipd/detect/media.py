@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from ipd.errors import InputError
 from ipd.evaluation.predictions import Prediction
 from ipd.features.params import ExtractParams
 from ipd.features.video import iter_frames_at, resized_shape
+
+if TYPE_CHECKING:
+    from ipd.detect.run import DetectOptions
 
 REPORT_FRAMES = 120  # analysis frames on the report page at most (about one minute)
 
@@ -89,7 +93,7 @@ def write_media(
     det: Detections,
     preds: dict[str, Prediction],
     params: ExtractParams,
-    options,
+    options: DetectOptions,
 ) -> dict[str, Path]:
     """Overlay video (``overlay.mp4``) and report page (``index.html``) as the options ask."""
     files = {}
@@ -118,7 +122,7 @@ def write_report(
     det: Detections,
     preds: dict[str, Prediction],
     params: ExtractParams,
-    options,
+    options: DetectOptions,
     channel: int,
 ) -> Path:
     """The HTML page of this video (``ipd.report``) on at most ``REPORT_FRAMES`` frames.
