@@ -62,6 +62,10 @@ class VGGFCN(nn.Module):
             bias).
         pretrained_early: optional state-dict file with ``conv1.weight`` ... ``conv5.bias`` to
             start Conv1-5 from (see ``load_early_weights``).
+        batch_norm: not in the paper (default off, same modules and state-dict keys as the
+            released model): a ``BatchNorm2d`` after Conv1-7 (keys ``features.bn1`` ...
+            ``head.bn7``) so that a from-scratch network trains in the few hundred CPU steps of
+            the demo; the paper starts Conv1-5 from ImageNet weights instead.
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class VGGFCN(nn.Module):
         dropout: float = 0.5,
         output_prior: float = 0.5,
         pretrained_early: str | Path | None = None,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         if len(channels) != 7:
@@ -82,31 +87,32 @@ class VGGFCN(nn.Module):
         self.in_channels = in_channels
         self.num_classes = num_classes
         self.channels = tuple(c)
+        self.batch_norm = batch_norm
+
+        def conv(i: int, cin: int, cout: int, kernel: int, **kw) -> dict[str, nn.Module]:
+            layers = {f"conv{i}": nn.Conv2d(cin, cout, kernel, **kw)}
+            if batch_norm:
+                layers[f"bn{i}"] = nn.BatchNorm2d(cout)
+            return {**layers, f"relu{i}": nn.ReLU(inplace=True)}
+
         self.features = nn.Sequential(
             OrderedDict(
-                conv1=nn.Conv2d(in_channels, c[0], 7, stride=2, padding=3),
-                relu1=nn.ReLU(inplace=True),
+                **conv(1, in_channels, c[0], 7, stride=2, padding=3),
                 lrn1=nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0),
                 pool1=_pool(),
-                conv2=nn.Conv2d(c[0], c[1], 5, stride=2, padding=2),
-                relu2=nn.ReLU(inplace=True),
+                **conv(2, c[0], c[1], 5, stride=2, padding=2),
                 pool2=_pool(),
-                conv3=nn.Conv2d(c[1], c[2], 3, padding=1),
-                relu3=nn.ReLU(inplace=True),
-                conv4=nn.Conv2d(c[2], c[3], 3, padding=1),
-                relu4=nn.ReLU(inplace=True),
-                conv5=nn.Conv2d(c[3], c[4], 3, padding=1),
-                relu5=nn.ReLU(inplace=True),
+                **conv(3, c[1], c[2], 3, padding=1),
+                **conv(4, c[2], c[3], 3, padding=1),
+                **conv(5, c[3], c[4], 3, padding=1),
                 pool5=_pool(),
             )
         )
         self.head = nn.Sequential(
             OrderedDict(
-                conv6=nn.Conv2d(c[4], c[5], 3, padding=conv6_padding),
-                relu6=nn.ReLU(inplace=True),
+                **conv(6, c[4], c[5], 3, padding=conv6_padding),
                 drop6=nn.Dropout(dropout),
-                conv7=nn.Conv2d(c[5], c[6], 1),
-                relu7=nn.ReLU(inplace=True),
+                **conv(7, c[5], c[6], 1),
                 drop7=nn.Dropout(dropout),
                 conv8=nn.Conv2d(c[6], num_classes, 1),
             )
