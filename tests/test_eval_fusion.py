@@ -69,8 +69,14 @@ def test_mismatches_are_errors():
         fuse(_pred("A", A), _pred("O", O, vid="w"))
     with pytest.raises(InputError, match="labels"):
         fuse(_pred("A", A), _pred("O", O, names=("Violin", "Cello")))
-    with pytest.raises(InputError, match=r"map size \(1, 3\) differs from \(1, 2\)"):
-        fuse(_pred("A", A), _pred("O", np.zeros((2, 2, 1, 3), np.float32)))
+
+
+def test_maps_on_another_grid_are_resampled_onto_the_first():
+    # An object map 1 x 3 (a model run at a larger frame size) with a ramp 0, 0.5, 1 lands on the
+    # action's 1 x 2 grid as 0, 1 (bilinear, corners aligned, as the evaluation upsamples).
+    ramp = np.tile(np.array([0.0, 0.5, 1.0], np.float32), (2, 2, 1, 1))
+    fused = fuse(_pred("A", A), _pred("O", ramp))
+    np.testing.assert_allclose(fused.maps, A * np.array([0.0, 1.0], np.float32), atol=1e-6)
 
 
 def test_fuse_all_over_videos():

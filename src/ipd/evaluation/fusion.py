@@ -4,8 +4,9 @@
 class ``g`` at frame ``t`` by the sound score ``S[t, g]`` (S broadcast over space), as the authors'
 ``pred * inst * so[:, :, None, None]``. The same product gives the ``Sound x Object`` baseline
 (``fuse(object, sound)``). Frames are aligned by timestamp on the first prediction's times.
-A class a model does not cover (a NaN column of ``scores``, e.g. Accordion for the MagnaTagATune
-tagger) multiplies by 1: the product keeps the other models' evidence for it.
+Maps on another grid (a model run at another frame size) are resampled bilinearly onto the first
+prediction's grid. A class a model does not cover (a NaN column of ``scores``, e.g. Accordion for
+the MagnaTagATune tagger) multiplies by 1: the product keeps the other models' evidence for it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ipd.errors import InputError
+from ipd.evaluation.action import upsample
 from ipd.evaluation.predictions import Prediction, match_frames, validate
 
 
@@ -52,10 +54,12 @@ def fuse(first: Prediction, *others: Prediction, source: str | None = None) -> P
         value = _values(other)[index]
         if other.maps is not None:
             if map_size is not None and value.shape[2:] != map_size:
-                raise InputError(
-                    f"{other.where}: map size {value.shape[2:]} differs from {map_size} "
-                    f"of the maps it is fused with"
-                )
+                # Models run at other frame sizes (e.g. the object model at 256 px, the action
+                # model at 128 px): resample onto the first map's grid, bilinearly with the
+                # corners aligned, as the evaluation upsamples maps to the frame.
+                t, g = value.shape[:2]
+                flat = upsample(value.reshape(t * g, *value.shape[2:]), *map_size)
+                value = flat.reshape(t, g, *map_size)
             map_size = value.shape[2:]
         product = _broadcast(product) * _broadcast(value)
     spatial = any(p.maps is not None for p in (first, *others))

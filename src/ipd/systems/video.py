@@ -125,7 +125,9 @@ class ActionLocaliser(FrameSystem):
             objects = batch["objects"].reshape(-1, *batch["objects"].shape[2:])
             if objects.shape[-2:] != logits.shape[-2:]:
                 # A teacher run at another frame size: bring its maps onto the action grid.
-                objects = F.interpolate(objects, size=logits.shape[-2:], mode="bilinear")
+                objects = F.interpolate(
+                    objects, size=logits.shape[-2:], mode="bilinear", align_corners=True
+                )
         # A sound teacher that does not cover a class (NaN, e.g. Accordion for the MagnaTagATune
         # tagger) gives no target for it: those (frame, class) terms are left out of the loss.
         covered = None
