@@ -18,7 +18,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="demo", help="demo folder (default: ./demo)")
     p.add_argument("--workers", type=int, default=2, help="parallel processes for data stages")
-    p.add_argument("--size", type=int, default=128, help="longer side of the extracted frames")
+    p.add_argument(
+        "--size", type=int, default=None,
+        help="one frame size for every stage (default: each config's data.size)",
+    )  # fmt: skip
     p.add_argument(
         "--synth", default="--preset demo --seed 0",
         help="arguments for `ipd synth` (default: '--preset demo --seed 0')",

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from rich.console import Console
 
 from ipd.cli.main import main as ipd
@@ -53,7 +54,15 @@ class DemoPaths:
         return self.root / "eval"
 
 
-def stage_args(paths: DemoPaths, name: str, overrides: list[str], size: int = 128) -> list[str]:
+def config_size(name: str) -> int:
+    """``data.size`` of a demo stage config (the frame size its features are extracted at)."""
+    config = yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
+    return int(config["data"].get("size", 256))
+
+
+def stage_args(
+    paths: DemoPaths, name: str, overrides: list[str], size: int | None = None
+) -> list[str]:
     """LightningCLI arguments of one training stage: its demo config with the demo's paths."""
     args = [
         "--config", str(CONFIGS / f"{name}.yaml"),
@@ -61,7 +70,7 @@ def stage_args(paths: DemoPaths, name: str, overrides: list[str], size: int = 12
         f"--data.dataset={paths.data}",
         f"--data.cache={paths.cache}",
     ]  # fmt: skip
-    if name != "sound":
+    if name != "sound" and size is not None:
         args.append(f"--data.size={size}")
     if name.startswith("action_"):
         target = name.removeprefix("action_")
@@ -77,10 +86,14 @@ def run_demo(
     synth_args: list[str] | None = None,
     train_overrides: list[str] | None = None,
     workers: int = 2,
-    size: int = 128,
+    size: int | None = None,
     console: Console | None = None,
 ) -> dict:
-    """Run every stage; returns the evaluation result (metrics, claims, extra tables)."""
+    """Run every stage; returns the evaluation result (metrics, claims, extra tables).
+
+    ``size`` forces one frame size on every stage; by default each stage's config decides
+    (the demo's object model sees 256-px RGB, its action models 128-px flow).
+    """
     paths = DemoPaths(Path(out))
     console = console or Console()
     overrides = train_overrides or []
@@ -92,9 +105,13 @@ def run_demo(
             raise InputError(f"{paths.data}: synthesis failed")
 
     def extract() -> None:
-        argv = ["extract", str(paths.data), "--cache", str(paths.cache), "--size", str(size)]
-        if ipd([*argv, "--workers", str(workers)]) != 0:
-            raise InputError(f"{paths.cache}: feature extraction failed")
+        rgb_size = size or config_size("object")
+        flow_size = size or config_size(f"action_{ACTIONS[0]}")
+        jobs = [("audio,flow", flow_size), ("rgb", rgb_size)]
+        for streams, px in jobs:
+            argv = ["extract", str(paths.data), "--cache", str(paths.cache), "--size", str(px)]
+            if ipd([*argv, "--streams", streams, "--workers", str(workers)]) != 0:
+                raise InputError(f"{paths.cache}: feature extraction failed")
 
     def teachers() -> None:
         for kind in ("sound", "object"):
