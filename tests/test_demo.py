@@ -12,7 +12,8 @@ from ipd.evaluation.tables import read_metrics
 
 TINY = [
     "--synth=--preset tiny --seed 0",
-    "--train=--trainer.max_epochs=1 --data.clip_frames=8 --model.net.init_args.width=0.125",
+    "--train=--trainer.max_epochs=1 --trainer.check_val_every_n_epoch=1 --data.clip_frames=4"
+    " --model.net.init_args.width=0.125",
     "--workers=2",
 ]
 
@@ -34,6 +35,7 @@ def test_demo_runs_every_stage_and_resumes(tmp_path, capsys):
     html = (out / "eval" / "report" / "index.html").read_text()
     assert "SOT0503" in html
     best = out / "runs" / "action_SOT0503" / "checkpoints" / "best.ckpt"
+    assert (out / "runs" / "object" / "checkpoints" / "best.ckpt").is_file()
     stamp = best.stat().st_mtime_ns
     # A rerun finds every stage done: checkpoints untouched, same metrics.
     assert main(["demo", "--out", str(out), *TINY, "--no-report"]) == 0

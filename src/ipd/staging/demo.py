@@ -21,7 +21,7 @@ from ipd.cli.main import main as ipd
 from ipd.errors import InputError
 from ipd.staging.evaluate import Models, evaluate_split
 from ipd.staging.teach import teach
-from ipd.staging.train import train
+from ipd.staging.train import selected_checkpoint, train
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "demo"
 ACTIONS = ("VT", "ST05", "OT03", "SOT0503")
@@ -115,8 +115,8 @@ def run_demo(
 
     def teachers() -> None:
         for kind in ("sound", "object"):
-            best = paths.runs / kind / "checkpoints" / "best.ckpt"
-            teach(kind, best, paths.data, paths.cache, paths.teachers / kind, ("train", "val"))
+            ckpt = selected_checkpoint(paths.runs / kind)
+            teach(kind, ckpt, paths.data, paths.cache, paths.teachers / kind, ("train", "val"))
 
     def evaluate() -> None:
         models = Models.from_runs(paths.runs)

@@ -31,6 +31,7 @@ from ipd.features.params import ExtractParams
 from ipd.labels import LabelSpace, load_label_space
 from ipd.staging.checkpoints import extract_params_of, load_system
 from ipd.staging.teach import teach
+from ipd.staging.train import selected_checkpoint
 from ipd.systems.video import ActionLocaliser, ObjectLocaliser
 
 
@@ -44,9 +45,11 @@ class Models:
 
     @classmethod
     def from_runs(cls, runs: str | Path) -> Models:
-        """Discover ``runs/{sound,object,action_*}/checkpoints/best.ckpt`` (the demo's layout)."""
+        """Discover ``runs/{sound,object,action_*}/checkpoints/best.ckpt`` (the demo's layout;
+        ``last.ckpt`` for a run that has not validated yet)."""
         runs = Path(runs)
-        best = {p.parent.parent.name: p for p in sorted(runs.glob("*/checkpoints/best.ckpt"))}
+        folders = sorted({p.parent.parent for p in runs.glob("*/checkpoints/*.ckpt")})
+        best = {f.name: selected_checkpoint(f) for f in folders}
         if not best:
             raise InputError(f"{runs}: no */checkpoints/best.ckpt run folders")
         models = cls(sound=best.get("sound"), object=best.get("object"))

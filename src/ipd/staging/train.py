@@ -117,5 +117,12 @@ def train(stage: str, args: list[str]) -> Path:
     cli.trainer.fit(
         cli.model, datamodule=cli.datamodule, ckpt_path=last if last.is_file() else None
     )
-    best = root / "checkpoints" / "best.ckpt"
-    return best if best.is_file() else last
+    return selected_checkpoint(root)
+
+
+def selected_checkpoint(run: str | Path) -> Path:
+    """A run's model: ``checkpoints/best.ckpt`` (best val/auc), or ``last.ckpt`` when no
+    validation has run yet (e.g. fewer epochs than ``check_val_every_n_epoch``)."""
+    checkpoints = Path(run) / "checkpoints"
+    best = checkpoints / "best.ckpt"
+    return best if best.is_file() else checkpoints / "last.ckpt"
