@@ -151,11 +151,9 @@ def _runs(models: Models):
 
 def _claim_rows(models: Models) -> dict[str, str]:
     """Pick the rows the claims compare (the first of each target when several thresholds ran)."""
-    rows = {}
-    for key, prefix in (("vt", "VT"), ("st", "ST"), ("ot", "OT"), ("sot", "SOT")):
+    rows = {"vt": "VT"} if "VT" in models.actions else {}
+    for key, prefix in (("st", "ST"), ("ot", "OT"), ("sot", "SOT")):
         found = [n for n in models.actions if n.startswith(prefix) and n[len(prefix) :].isdigit()]
-        if prefix == "VT":
-            found = [n for n in models.actions if n == "VT"]
         if found:
             rows[key] = found[0]
     return rows
