@@ -127,6 +127,7 @@ class FrameData(_StageData):
         object_teacher: folder of stored object-model outputs for these videos (OT, SOT).
         clip_frames: analysis frames per sub-clip (paper: 10, i.e. 5 s).
         clips_per_batch: sub-clips per training batch (paper: 1 -> a batch of 10 frames).
+        clips_per_video: random sub-clips drawn from every training video per epoch (paper: 1).
         labels: label-space YAML (default: annotations/instruments.yaml).
         num_workers: DataLoader worker processes.
         max_seconds: use only the first seconds of each video (paper: 60).
@@ -143,12 +144,14 @@ class FrameData(_StageData):
         object_teacher: str | None = None,
         clip_frames: int = 10,
         clips_per_batch: int = 1,
+        clips_per_video: int = 1,
         labels: str | None = None,
         num_workers: int = 0,
         max_seconds: float | None = 60.0,
     ) -> None:
         super().__init__(dataset, cache, labels, clips_per_batch, num_workers, max_seconds)
         self.save_hyperparameters()  # checkpoints record the extraction settings they were fed
+        self.clips_per_video = clips_per_video
         self.params = ExtractParams(size=size, flow=flow)
         self.stream, self.clip_frames = stream, clip_frames
         self.teachers = {"sound_teacher": sound_teacher, "object_teacher": object_teacher}
@@ -156,6 +159,6 @@ class FrameData(_StageData):
     def _clips(self, split: str, train: bool) -> FrameClips:
         return FrameClips(
             self.split(split), self.cache, self.params, self.labels, self.clip_frames,
-            self.max_seconds, train, stream=self.stream,
+            self.max_seconds, train, self.clips_per_video if train else 1, stream=self.stream,
             **(self.teachers if train else {}),
         )  # fmt: skip

@@ -38,7 +38,10 @@ class _ClipDataset(Dataset):
         clip_frames: int,
         max_seconds: float | None,
         train: bool,
+        clips_per_video: int = 1,
     ) -> None:
+        if clips_per_video < 1:
+            raise ValueError(f"clips_per_video must be at least 1, got {clips_per_video}")
         self.cache, self.params, self.labels = Path(cache), params, labels
         self.clip_frames, self.train = clip_frames, train
         self.videos: list[tuple[VideoEntry, list[int]]] = []
@@ -53,8 +56,10 @@ class _ClipDataset(Dataset):
                 self.videos.append((entry, starts))
         if not self.videos:
             raise InputError(f"{self.cache}: no {self.stream} sub-clips for the given videos")
+        # Training: ``clips_per_video`` random sub-clips of every video per epoch; evaluation:
+        # every sub-clip once.
         self.items = (
-            [(v, None) for v in range(len(self.videos))]
+            [(v, None) for v in range(len(self.videos)) for _ in range(clips_per_video)]
             if train
             else [(v, s) for v, (_, starts) in enumerate(self.videos) for s in starts]
         )

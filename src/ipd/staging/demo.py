@@ -92,7 +92,7 @@ def run_demo(
     """Run every stage; returns the evaluation result (metrics, claims, extra tables).
 
     ``size`` forces one frame size on every stage; by default each stage's config decides
-    (the demo's object model sees 256-px RGB, its action models 128-px flow).
+    (the demo's configs: 256-px RGB and flow).
     """
     paths = DemoPaths(Path(out))
     console = console or Console()
@@ -108,6 +108,8 @@ def run_demo(
         rgb_size = size or config_size("object")
         flow_size = size or config_size(f"action_{ACTIONS[0]}")
         jobs = [("audio,flow", flow_size), ("rgb", rgb_size)]
+        if rgb_size == flow_size:  # one decoding pass for all streams
+            jobs = [("audio,rgb,flow", flow_size)]
         for streams, px in jobs:
             argv = ["extract", str(paths.data), "--cache", str(paths.cache), "--size", str(px)]
             if ipd([*argv, "--streams", streams, "--workers", str(workers)]) != 0:

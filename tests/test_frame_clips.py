@@ -1,0 +1,36 @@
+"""Training and validation samples of the frame stages (FrameData / FrameClips)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import TINY_SIZE
+from ipd.data.datamodules import FrameData
+from ipd.data.index import read_index
+
+
+def _data(tiny_world, tiny_cache, **kwargs) -> FrameData:
+    data = FrameData(
+        str(tiny_world), str(tiny_cache), stream="flow", size=TINY_SIZE, clip_frames=2, **kwargs
+    )
+    data.setup()
+    return data
+
+
+def test_clips_per_video_draws_that_many_random_subclips_per_epoch(tiny_world, tiny_cache):
+    videos = len(read_index(tiny_world, "train"))
+    once = _data(tiny_world, tiny_cache)
+    thrice = _data(tiny_world, tiny_cache, clips_per_video=3, clips_per_batch=4)
+    assert len(once.train_set) == videos
+    assert len(thrice.train_set) == 3 * videos
+    # Validation is unchanged: every 2-frame sub-clip of every val video, once.
+    assert len(thrice.val_set) == len(once.val_set)
+    starts = {thrice.train_set[i]["start"] for i in range(3)}  # video 0, three random draws
+    assert starts <= set(thrice.train_set.videos[0][1])
+    batch = next(iter(thrice.train_dataloader()))
+    assert tuple(batch["x"].shape) == (4, 2, 10, 72, 128)
+
+
+def test_clips_per_video_must_be_positive(tiny_world, tiny_cache):
+    with pytest.raises(ValueError, match="clips_per_video"):
+        _data(tiny_world, tiny_cache, clips_per_video=0)
