@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import TINY_SIZE
+
 from ipd.data.datamodules import FrameData
 from ipd.data.index import read_index
 
