@@ -51,6 +51,10 @@ class ObjectLocaliser(FrameSystem):
         input_scale: factor applied after the mean subtraction (1.0 = the authors' raw range).
         freeze_early_epochs: epochs with Conv1-5 frozen before all layers train (20 in the paper
             when starting from pretrained weights; 0 = no freezing).
+        shift: training augmentation (not in the paper; 0 = off): each training batch is
+            translated by a random offset of up to ``shift`` px in x and y (borders reflected)
+            and mirrored with probability 1/2, so that the map cannot tie a class to a place in
+            the frame.
     """
 
     def __init__(
@@ -61,6 +65,7 @@ class ObjectLocaliser(FrameSystem):
         mean_rgb: tuple[float, float, float] = MEAN_RGB,
         input_scale: float = 1.0,
         freeze_early_epochs: int = 0,
+        shift: int = 0,
     ) -> None:
         super().__init__(net, optimizer, num_classes)
         self.register_buffer(
@@ -68,16 +73,30 @@ class ObjectLocaliser(FrameSystem):
         )
         self.input_scale = input_scale
         self.freeze_early_epochs = freeze_early_epochs
+        self.shift = shift
 
     def prepare(self, x: Tensor) -> Tensor:
         return (x - self.mean_rgb) * self.input_scale
+
+    def augment(self, x: Tensor) -> Tensor:
+        """A random translation (reflected borders) and mirror of a whole batch ``(N, 3, H, W)``.
+
+        One offset per batch: measured on the demo set, it localised better than one per frame
+        (hit rate 0.60-0.69 vs 0.46-0.48 over two seeds).
+        """
+        if self.shift <= 0:
+            return x
+        s, (h, w) = self.shift, x.shape[-2:]
+        i, j = torch.randint(0, 2 * s + 1, (2,)).tolist()
+        x = F.pad(x, (s, s, s, s), mode="reflect")[..., i : i + h, j : j + w]
+        return x.flip(-1) if torch.rand(()).item() < 0.5 else x
 
     def on_train_epoch_start(self) -> None:
         if self.freeze_early_epochs > 0:
             self.net.set_early_trainable(self.current_epoch >= self.freeze_early_epochs)
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
-        logits = self(flatten_frames(batch["x"]))
+        logits = self.net(self.augment(self.prepare(flatten_frames(batch["x"]))))
         tags = batch["tags"].reshape(-1, batch["tags"].shape[-1])
         loss = F.binary_cross_entropy_with_logits(logits.amax(dim=(-2, -1)), tags)
         self.log("train/loss", loss, batch_size=len(tags), prog_bar=True, on_epoch=True)
