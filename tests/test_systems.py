@@ -148,3 +148,17 @@ def test_killed_training_resumes_from_last_checkpoint(tiny_world, tiny_cache, tm
     first = [line.split(",")[0] for line in (root / "logs" / "csv" / "metrics.csv").open()]
     resumed = [line.split(",")[0] for line in (root / "logs" / "csv-1" / "metrics.csv").open()]
     assert "0" in first and "39" in resumed
+
+
+def test_every_epoch_leaves_a_resume_point_between_validations(tiny_world, tiny_cache, tmp_path):
+    root = tmp_path / "run"
+    args = _args(root, tiny_world, tiny_cache, "ipd.models.vgg_fcn.VGGFCN",
+                 ["--model.net.init_args.in_channels=3", "--data.stream=rgb",
+                  f"--data.size={TINY_SIZE}", "--trainer.max_epochs=2",
+                  "--trainer.check_val_every_n_epoch=5"])  # fmt: skip
+    selected = train("object", args)
+    last = root / "checkpoints" / "last.ckpt"
+    # No validation ran (2 epochs < 5): no best.ckpt, and the model is the last epoch's.
+    assert not (root / "checkpoints" / "best.ckpt").exists()
+    assert selected == last
+    assert torch.load(last, map_location="cpu", weights_only=True)["epoch"] == 1

@@ -48,6 +48,9 @@ class StageCLI(LightningCLI):
         callbacks = list(trainer_config.get("callbacks") or [])
         # Two checkpoints: the best validation clip AUC (model selection), and the latest epoch
         # (the resume point; Lightning's own save_last only follows improvements of the monitor).
+        # The latest is saved at the end of every training epoch: by default Lightning saves at
+        # validation end when check_val_every_n_epoch > 1, so epochs without validation (and runs
+        # shorter than the validation period) would have no resume point.
         callbacks.append(
             ModelCheckpoint(
                 dirpath=root / "checkpoints",
@@ -65,6 +68,7 @@ class StageCLI(LightningCLI):
                 monitor=None,
                 save_top_k=1,
                 every_n_epochs=1,
+                save_on_train_epoch_end=True,
                 enable_version_counter=False,
             )
         )
