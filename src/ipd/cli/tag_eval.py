@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ipd.files import write_text_atomic
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
@@ -78,9 +80,9 @@ def run(args: argparse.Namespace) -> int:
         result["frame_level"] = _frame_level(tagger, frames, args)
     args.out.mkdir(parents=True, exist_ok=True)
     _sigma_plot(tagger, args, result)
-    (args.out / "tag_eval.json").write_text(json.dumps(result, indent=1) + "\n")
+    write_text_atomic(args.out / "tag_eval.json", json.dumps(result, indent=1) + "\n")
     text = markdown(result)
-    (args.out / "tag_eval.md").write_text(text)
+    write_text_atomic(args.out / "tag_eval.md", text)
     print(text)
     print(f"wrote {args.out / 'tag_eval.json'}, {args.out / 'tag_eval.md'}")
     return 0

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 
 from ipd.evaluation.action import upsample
 from ipd.features.video import resized_shape
+from ipd.files import atomic_path
 
 EVAL_SIZE = 256  # the frame key points and peaks are measured in (annotations/FORMATS.md)
 PEAK_BATCH = 16  # frames upsampled at once (9 maps of 256 x 144 float32 each: ~1.3 MB per frame)
@@ -207,23 +206,8 @@ def frame_shape_256(source_shape: tuple[int, int]) -> tuple[int, int]:
     return resized_shape(source_shape[0], source_shape[1], EVAL_SIZE)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _atomic(path: str | Path, write, newline: str | None = None) -> Path:
     """Write a text file through a temporary file and a rename (never a half-written file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline=newline) as handle:
-            write(handle)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path) as tmp, tmp.open("w", newline=newline) as handle:
+        write(handle)
+    return Path(path)

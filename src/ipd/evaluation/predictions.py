@@ -20,8 +20,6 @@ time is nearest to ``t``, which must be strictly within half an analysis period 
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ipd.errors import InputError
+from ipd.files import atomic_path
 from ipd.timebase import ANALYSIS_PERIOD
 
 _RANGE_SLACK = 1e-4  # float32 sigmoid outputs may overshoot [0, 1] by rounding
@@ -125,15 +124,8 @@ def save_prediction(path: str | Path, pred: Prediction) -> Path:
         arrays["maps"] = np.asarray(pred.maps, dtype=np.float32)
     if pred.scores is not None:
         arrays["scores"] = np.asarray(pred.scores, dtype=np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, tmp.open("wb") as handle:
+        np.savez_compressed(handle, **arrays)
     return path
 
 

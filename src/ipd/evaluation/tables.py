@@ -21,8 +21,6 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -40,6 +38,7 @@ from ipd.evaluation.names import (  # noqa: F401  (re-exported: the naming API l
     parse_model_name,
     threshold_code,
 )
+from ipd.files import write_text_atomic
 
 _KEYS = ("temporal_auc", "spatial_px")
 
@@ -80,7 +79,7 @@ def write_metrics(path: str | Path, metrics: Mapping[str, RowResult] | Mapping[s
         for name, row in metrics.items()
     }
     validate_metrics(data, str(path))
-    _atomic_write(Path(path), json.dumps(data, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
     return Path(path)
 
 
@@ -245,24 +244,12 @@ def write_tables(metrics: Mapping[str, dict], out_dir: str | Path) -> dict[str, 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"markdown": out_dir / "tables.md"}
-    _atomic_write(paths["markdown"], to_markdown(metrics))
+    write_text_atomic(paths["markdown"], to_markdown(metrics))
     for key, (_title, header, rows) in build_tables(metrics).items():
         paths[key] = out_dir / f"{key}.csv"
-        _atomic_write(paths[key], to_csv(header, rows))
+        write_text_atomic(paths[key], to_csv(header, rows))
     return paths
 
 
 def _overall(summary: Summary | None) -> float | None:
     return summary.overall if summary is not None else None
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

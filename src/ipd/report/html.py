@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 
 from ipd.evaluation.names import OBJECT, SOUND, parse_model_name
+from ipd.files import write_text_atomic
 from ipd.report import pictures as pics
 from ipd.report.pictures import Overlay, ReportVideo, VideoMedia
 from ipd.report.style import CSS
@@ -87,7 +86,7 @@ def write_report(
             )
             lines.append(_video_section(video, media, f"v{i:03d}"))
         lines.append("</section>")
-    _write_text(out_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    write_text_atomic(out_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return _write_page(out_dir, title, lines)
 
 
@@ -289,21 +288,8 @@ def _write_page(out_dir: Path, title: str, body: list[str]) -> Path:
         "</body></html>\n"
     )
     path = out_dir / "index.html"
-    _write_text(path, page)
+    write_text_atomic(path, page)
     return path
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 _TABLES_INTRO = (

@@ -28,6 +28,7 @@ from ipd.evaluation.sound import read_sound_activity, sound_frame_auc
 from ipd.evaluation.tables import read_metrics, write_metrics, write_tables
 from ipd.features.batch import extract_many
 from ipd.features.params import ExtractParams
+from ipd.files import write_text_atomic
 from ipd.labels import LabelSpace, load_label_space
 from ipd.staging.checkpoints import extract_params_of, load_system
 from ipd.staging.teach import teach
@@ -132,10 +133,11 @@ def evaluate_split(
     if models.object is not None and (boxes / "Annotations").is_dir():
         extra["hit_rate"] = asdict(_hit_rate(models.object, boxes, label_space))
     for key, value in extra.items():
-        (out / f"{key}.json").write_text(json.dumps(value, indent=2) + "\n")
+        write_text_atomic(out / f"{key}.json", json.dumps(value, indent=2) + "\n")
     claims = check_claims(metrics, **_claim_rows(models))
-    (out / "claims.json").write_text(
-        json.dumps([{"claim": c, "holds": h, "detail": d} for c, h, d in claims], indent=2) + "\n"
+    write_text_atomic(
+        out / "claims.json",
+        json.dumps([{"claim": c, "holds": h, "detail": d} for c, h, d in claims], indent=2) + "\n",
     )
     return {"metrics": metrics, "extra": extra, "claims": claims, "predictions": preds}
 

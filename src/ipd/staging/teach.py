@@ -17,6 +17,7 @@ from ipd.data.index import read_index
 from ipd.errors import InputError
 from ipd.evaluation.predictions import Prediction, load_prediction, save_prediction
 from ipd.features.reader import open_features
+from ipd.files import write_text_atomic
 from ipd.labels import load_label_space
 from ipd.staging.checkpoints import checkpoint_identity, extract_params_of, load_system
 from ipd.staging.infer import frame_maps, sound_scores
@@ -64,8 +65,9 @@ def teach(
     names = tuple(load_label_space(labels).names)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "teacher.json").write_text(
-        json.dumps({"kind": kind, "source": source, "labels": list(names)}, indent=2) + "\n"
+    write_text_atomic(
+        out / "teacher.json",
+        json.dumps({"kind": kind, "source": source, "labels": list(names)}, indent=2) + "\n",
     )
     entries = [e for split in splits for e in read_index(dataset, split)]
     report = TeachReport()

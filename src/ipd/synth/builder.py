@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from ipd.errors import InputError
+from ipd.files import write_text_atomic
 from ipd.labels import LabelSpace, load_label_space
 from ipd.synth import groundtruth as gt
 from ipd.synth.audio import check_soundfont, soundtrack
@@ -133,7 +134,7 @@ def render_video(out: Path, config: WorldConfig, spec: VideoSpec) -> dict:
             record["frames"].append({"k": k, "t": round(float(t), 6), "keypoints": kps.tolist()})
     if spec.split == "test":
         record["boxes"] = _box_frames(out, config, scene, w256, h256, s)
-    gt.atomic_write(_record_path(out, spec), json.dumps(record, indent=1) + "\n")
+    write_text_atomic(_record_path(out, spec), json.dumps(record, indent=1) + "\n")
     return record
 
 
@@ -202,7 +203,7 @@ def build_dataset(out: str | Path, config: WorldConfig, workers: int = 1,
     for split in ("val", "test"):
         gt.write_keypoints(out, records, labels, split)
     boxes = gt.write_boxes(out, records)
-    gt.atomic_write(out / "synth_config.json", json.dumps(config.to_dict(), indent=1) + "\n")
+    write_text_atomic(out / "synth_config.json", json.dumps(config.to_dict(), indent=1) + "\n")
     return _summarise(out, records, len(todo), len(boxes), time.perf_counter() - start)
 
 

@@ -14,12 +14,12 @@ import csv
 import io
 import json
 import math
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 
+from ipd.files import write_text_atomic
 from ipd.labels import LabelSpace
 
 EXTRACT_SIDE = 256  # px, longer side of the analysis frames (SPEC section 3)
@@ -45,14 +45,6 @@ def box_to_256(box, scale: float, w256: int, h256: int) -> list[int]:
             min(h256 - 1, math.ceil((y1 + 1) * scale) - 1)]  # fmt: skip
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename (never a half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def write_index(out: Path, records: list[dict]) -> Path:
     """``index.csv``: video_id, split, tags, path, duration_s."""
     buf = io.StringIO()
@@ -61,7 +53,7 @@ def write_index(out: Path, records: list[dict]) -> Path:
     for r in records:
         w.writerow([r["video_id"], r["split"], ";".join(r["tags"]), r["path"],
                     f"{r['duration_s']:g}"])  # fmt: skip
-    atomic_write(out / "index.csv", buf.getvalue())
+    write_text_atomic(out / "index.csv", buf.getvalue())
     return out / "index.csv"
 
 
@@ -74,7 +66,7 @@ def write_sound_activity(out: Path, records: list[dict]) -> Path:
         for start, end in r["intervals"]:
             w.writerow([r["video_id"], r["instrument"], f"{start:.3f}", f"{end:.3f}"])
     path = out / "annotations" / "sound_activity.csv"
-    atomic_write(path, buf.getvalue())
+    write_text_atomic(path, buf.getvalue())
     return path
 
 
@@ -125,7 +117,7 @@ def keypoints_json(records: list[dict], labels: LabelSpace, split: str) -> dict:
 
 def write_keypoints(out: Path, records: list[dict], labels: LabelSpace, split: str) -> Path:
     path = out / "annotations" / f"keypoints_{split}.json"
-    atomic_write(path, json.dumps(keypoints_json(records, labels, split), indent=1) + "\n")
+    write_text_atomic(path, json.dumps(keypoints_json(records, labels, split), indent=1) + "\n")
     return path
 
 
@@ -158,6 +150,8 @@ def write_boxes(out: Path, records: list[dict]) -> list[Path]:
     for r in records:
         for b in r.get("boxes", []):
             path = out / "annotations" / "boxes" / "Annotations" / f"{b['image_id']}.xml"
-            atomic_write(path, voc_xml(b["image_id"], r["width256"], r["height256"], b["objects"]))
+            write_text_atomic(
+                path, voc_xml(b["image_id"], r["width256"], r["height256"], b["objects"])
+            )
             paths.append(path)
     return paths

@@ -6,13 +6,14 @@ import csv
 import json
 from pathlib import Path
 
+from ipd.files import atomic_path, write_text_atomic
 from ipd.tagging.tagger import TagActivations
 
 
 def write_csv(acts: TagActivations, path: str | Path) -> Path:
     """One row per output frame: ``time_s`` then one column per tag (model output order)."""
     path = Path(path)
-    with path.open("w", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["time_s", *acts.tags])
         for t, row in zip(acts.times, acts.frame, strict=True):
@@ -38,5 +39,5 @@ def write_json(acts: TagActivations, path: str | Path, top: int = 10) -> Path:
         "times_s": [round(float(t), 3) for t in acts.times],
         "frame": [[round(float(v), 5) for v in row] for row in acts.frame],
     }
-    path.write_text(json.dumps(doc, indent=1))
+    write_text_atomic(path, json.dumps(doc, indent=1))
     return path

@@ -6,8 +6,6 @@ and tests know its size), atomically.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from matplotlib.patches import Patch
 from PIL import Image
 
 from ipd.evaluation.action import argmax_xy
+from ipd.files import atomic_path
 from ipd.timebase import ANALYSIS_PERIOD
 from ipd.viz.overlay import KEYPOINT_RGB, overlay, upsample_maps
 
@@ -151,18 +150,9 @@ def save_png(fig: Figure, path: str | Path, dpi: int) -> Path:
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     rgb = np.asarray(canvas.buffer_rgba())[..., :3]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(rgb).save(handle, format="PNG")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path) as tmp, tmp.open("wb") as handle:
+        Image.fromarray(rgb).save(handle, format="PNG")
+    return Path(path)
 
 
 def side_by_side_size(rows: int, columns: int, height: int, width: int) -> tuple[float, float]:

@@ -11,8 +11,6 @@ exactly as 125/64.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from ipd.errors import InputError
+from ipd.files import atomic_path
 
 # Encoder settings: small files for a report, fast enough on a 2-core machine.
 _CODECS = {
@@ -64,13 +63,10 @@ def write_video(
     path = Path(path)
     fmt, codec, options = _CODECS[container]
     rate = _rate(fps)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         count = 0
         extra = {"movflags": "+faststart"} if fmt == "mp4" else {}
-        with av.open(tmp, "w", format=fmt, options=extra) as out:
+        with av.open(str(tmp), "w", format=fmt, options=extra) as out:
             stream = None
             for frame in frames:
                 frame = _even(_check(path, frame))
@@ -88,11 +84,6 @@ def write_video(
             if stream is None:
                 raise InputError(f"{path}: no frames to write")
             out.mux(stream.encode(None))
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -126,23 +117,15 @@ def write_gif(
         raise InputError(f"{path}: frames of different sizes {sorted(sizes)}")
     palette = _palette(rgb, colours)
     images = [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in rgb]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            images[0].save(
-                handle,
-                format="GIF",
-                save_all=True,
-                append_images=images[1:],
-                duration=round(1000.0 / float(fps)),
-                loop=loop,
-            )
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, tmp.open("wb") as handle:
+        images[0].save(
+            handle,
+            format="GIF",
+            save_all=True,
+            append_images=images[1:],
+            duration=round(1000.0 / float(fps)),
+            loop=loop,
+        )
     return path
 
 
