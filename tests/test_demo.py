@@ -12,6 +12,7 @@ from ipd.evaluation.tables import read_metrics
 
 TINY = [
     "--synth=--preset tiny --seed 0",
+    "--object-crops=6",
     "--train=--trainer.max_epochs=1 --trainer.check_val_every_n_epoch=1 --data.clip_frames=4"
     " --model.net.init_args.width=0.125",
     "--workers=2",

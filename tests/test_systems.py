@@ -16,6 +16,7 @@ import torch
 import yaml
 
 from ipd.evaluation.predictions import load_prediction
+from ipd.models.vgg_fcn import VGGFCN
 from ipd.staging.checkpoints import checkpoint_identity, load_system
 from ipd.staging.teach import teach
 from ipd.staging.train import build_cli, train
@@ -115,9 +116,19 @@ def test_action_model_trains_with_each_target(trained, tiny_world, tiny_cache, t
 @pytest.mark.parametrize("config", sorted((REPO / "configs").rglob("*.yaml")), ids=str)
 def test_every_config_instantiates(config, tmp_path):
     stage = config.stem.split("_")[0]
-    cli = build_cli(stage, ["--config", str(config), f"--trainer.default_root_dir={tmp_path}"])
+    args = ["--config", str(config), f"--trainer.default_root_dir={tmp_path}"]
+    net = yaml.safe_load(config.read_text())["model"]["net"].get("init_args", {})
+    if net.get("pretrained_early"):
+        # The file a pretraining run would leave: Conv1-5 of a network of the same shape.
+        weights = tmp_path / "early.pt"
+        torch.save(VGGFCN(**{**net, "pretrained_early": None}).features.state_dict(), weights)
+        args.append(f"--model.net.init_args.pretrained_early={weights}")
+    cli = build_cli(stage, args)
     assert cli.model.net is not None
-    assert cli.datamodule.params.size in (128, 256)
+    if stage == "pretrain":
+        assert cli.datamodule.size == 112
+    else:
+        assert cli.datamodule.params.size in (128, 256)
 
 
 @pytest.mark.slow

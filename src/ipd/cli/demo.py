@@ -10,7 +10,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="run the whole chain on synthetic data and write the report (the main job)",
         description=(
-            "Synthesise the SynthIPA demo set, extract features, train the sound and object "
+            "Synthesise the SynthIPA demo set, extract features, pretrain the object model's "
+            "Conv1-5 on an ImageNet stand-in (instrument crops), train the sound and object "
             "models, store their outputs as teachers, train the VT, ST, OT and SOT action models, "
             "fuse, evaluate on the test split and write the report. Resumable: rerun the same "
             "command after an interruption. Training settings: configs/demo/*.yaml."
@@ -27,8 +28,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="arguments for `ipd synth` (default: '--preset demo --seed 0')",
     )  # fmt: skip
     p.add_argument(
+        "--object-crops", type=int, default=100, metavar="N",
+        help="ImageNet stand-in images per instrument for pretraining (default: 100)",
+    )  # fmt: skip
+    p.add_argument(
         "--train", default="",
-        help="extra LightningCLI arguments for every training stage, e.g. '--trainer.max_epochs=2'",
+        help="extra LightningCLI arguments for every training stage, e.g. '--trainer.max_epochs=2'"
+        " (--data.* ones go to the video stages only: pretraining reads images)",
     )  # fmt: skip
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     p.set_defaults(func=run)
@@ -42,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = run_demo(
         args.out, synth_args=shlex.split(args.synth), train_overrides=shlex.split(args.train),
-        workers=args.workers, size=args.size,
+        workers=args.workers, size=args.size, object_crops=args.object_crops,
     )  # fmt: skip
     paths = DemoPaths(Path(args.out))
     print((paths.eval / "tables.md").read_text())

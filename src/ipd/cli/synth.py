@@ -52,6 +52,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="frame size in px, even numbers (tiny 160x90, demo 320x180)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    crops = parser.add_argument_group(
+        "ImageNet stand-in (docs/synthipa.md): instead of videos, write object-centric crops"
+    )
+    crops.add_argument("--object-crops", type=int, metavar="N",
+                       help="write N labelled crops per instrument (train/val image folders, "
+                            "for `ipd train pretrain`) instead of the video dataset")  # fmt: skip
+    crops.add_argument("--crop-size", type=int, default=112, metavar="PX",
+                       help="side of the square crops (default: 112)")  # fmt: skip
     knobs = parser.add_argument_group("world knobs (default: the preset's value)")
     flags = build_config_flags()
     for f in dataclasses.fields(WorldConfig):
@@ -120,6 +128,13 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise InputError(f"--workers {args.workers}: need at least 1")
     config = config_from_args(args)
+    if args.object_crops is not None:
+        from ipd.synth.crops import build_crops
+
+        summary = build_crops(args.out, config, args.object_crops, args.crop_size,
+                              progress=not args.no_progress)  # fmt: skip
+        print("\n".join(summary.lines()))
+        return 0
     summary = build_dataset(args.out, config, workers=args.workers, progress=not args.no_progress)
     print("\n".join(summary.lines()))
     return 0

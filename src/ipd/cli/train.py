@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 STAGE_HELP = """stages:
-  sound   the sound tagger (log-mel -> per-instrument activity), trained on video tags
-  object  the object localiser (RGB frame -> instrument maps), trained on video tags
-  action  the action localiser (flow stack -> playing maps), target VT / ST / OT / SOT
+  sound     the sound tagger (log-mel -> per-instrument activity), trained on video tags
+  pretrain  the object localiser on labelled instrument images (ImageNet or `ipd synth
+            --object-crops`): Conv1-5 for `model.net.init_args.pretrained_early` of `object`
+  object    the object localiser (RGB frame -> instrument maps), trained on video tags
+  action    the action localiser (flow stack -> playing maps), target VT / ST / OT / SOT
 
 Everything after the stage goes to the stage's LightningCLI: `ipd train sound --help` lists
 every option; `--print_config` shows the resolved config. Rerunning a command resumes from the
@@ -22,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=False,
     )
-    p.add_argument("stage", choices=("sound", "object", "action"), nargs="?")
+    p.add_argument("stage", choices=("sound", "pretrain", "object", "action"), nargs="?")
     p.add_argument("args", nargs=argparse.REMAINDER)
     p.set_defaults(func=run, parser=p)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import lightning as L
 import numpy as np
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
-from ipd.data.datasets import FrameClips, SoundClips, collate_clips
+from ipd.data.datasets import FrameClips, LabelledImages, SoundClips, collate_clips
 from ipd.data.index import VideoEntry, read_index
 from ipd.features.audio import DEFAULT_WINDOWS
 from ipd.features.params import ExtractParams
@@ -20,7 +20,34 @@ from ipd.features.reader import open_features
 from ipd.labels import LabelSpace, load_label_space
 
 
-class _StageData(L.LightningDataModule):
+class _Loaders(L.LightningDataModule):
+    """Training and validation loaders of ``train_set`` / ``val_set`` (set in ``setup``)."""
+
+    train_set: Dataset | None = None
+    val_set: Dataset | None = None
+    num_workers: int = 0
+
+    def loader_batch_size(self, train: bool) -> int:
+        raise NotImplementedError
+
+    def _loader(self, dataset: Dataset, train: bool) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=self.loader_batch_size(train),
+            shuffle=train,
+            num_workers=self.num_workers,
+            collate_fn=collate_clips,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, train=False)
+
+
+class _StageData(_Loaders):
     def __init__(
         self,
         dataset: str,
@@ -47,21 +74,8 @@ class _StageData(L.LightningDataModule):
         self.train_set = self._clips("train", train=True)
         self.val_set = self._clips("val", train=False)
 
-    def _loader(self, dataset, train: bool) -> DataLoader:
-        return DataLoader(
-            dataset,
-            batch_size=self.clips_per_batch if train else 1,
-            shuffle=train,
-            num_workers=self.num_workers,
-            collate_fn=collate_clips,
-            persistent_workers=self.num_workers > 0,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, train=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, train=False)
+    def loader_batch_size(self, train: bool) -> int:
+        return self.clips_per_batch if train else 1
 
 
 class SoundData(_StageData):
@@ -162,3 +176,40 @@ class FrameData(_StageData):
             self.max_seconds, train, self.clips_per_video if train else 1, stream=self.stream,
             **(self.teachers if train else {}),
         )  # fmt: skip
+
+
+class ImageData(_Loaders):
+    """Labelled instrument images for pretraining the object model's Conv1-5 (``ipd train pretrain``).
+
+    The paper starts Conv1-5 from an ImageNet classifier; this module feeds such a classification
+    run from ``folder/train/<Label>/*.jpg`` and ``folder/val/<Label>/*.jpg`` (ImageNet's
+    instrument classes, or the SynthIPA stand-in of ``ipd synth --object-crops``).
+
+    Args:
+        folder: image folder with ``train/`` and ``val/``.
+        size: images are resized (shorter side) and centre-cropped to ``size x size`` px.
+        batch_size: images per training batch.
+        labels: label-space YAML (default: annotations/instruments.yaml).
+        num_workers: DataLoader worker processes.
+    """
+
+    def __init__(
+        self,
+        folder: str,
+        size: int = 112,
+        batch_size: int = 32,
+        labels: str | None = None,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.folder, self.size, self.images_per_batch = Path(folder), size, batch_size
+        self.labels: LabelSpace = load_label_space(labels)
+        self.num_workers = num_workers
+
+    def setup(self, stage: str | None = None) -> None:
+        self.train_set = LabelledImages(self.folder / "train", self.labels, self.size)
+        self.val_set = LabelledImages(self.folder / "val", self.labels, self.size)
+
+    def loader_batch_size(self, train: bool) -> int:
+        return self.images_per_batch

@@ -192,3 +192,59 @@ def collate_clips(items: list[dict]) -> dict:
         else:
             batch[key] = [it[key] for it in items]
     return batch
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+class LabelledImages(Dataset):
+    """Image-classification folders ``root/<Label>/*.jpg`` (ImageNet style): one image per item.
+
+    The folder name is the image's instrument (label-space name, case-insensitive). Each image is
+    resized so that its shorter side is ``size`` and centre-cropped to ``size x size``.
+    Item: ``{"x": (1, 3, size, size) float32 RGB 0-255, "tags": (1, G) one-hot, "video_id": str}``
+    (a one-frame "sub-clip", so the object localiser trains on it unchanged).
+
+    Raises:
+        InputError: missing folder, a folder that is not a label, no images.
+    """
+
+    def __init__(self, root: str | Path, labels: LabelSpace, size: int) -> None:
+        self.root, self.labels, self.size = Path(root), labels, size
+        if not self.root.is_dir():
+            raise InputError(f"{self.root}: image folder not found")
+        self.items: list[tuple[Path, int]] = []
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            try:
+                g = labels.index(folder.name)
+            except KeyError:
+                raise InputError(f"{folder}: folder name is not an instrument of the label space "
+                                 f"{labels.names}") from None  # fmt: skip
+            files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            self.items += [(path, g) for path in files]
+        if not self.items:
+            raise InputError(f"{self.root}: no images in <Label>/ sub-folders")
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict:
+        import cv2
+
+        path, g = self.items[index]
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise InputError(f"{path}: not a readable image")
+        h, w = bgr.shape[:2]
+        s = self.size / min(h, w)
+        nh, nw = max(self.size, round(h * s)), max(self.size, round(w * s))
+        bgr = cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+        top, left = (nh - self.size) // 2, (nw - self.size) // 2
+        rgb = cv2.cvtColor(bgr[top : top + self.size, left : left + self.size], cv2.COLOR_BGR2RGB)
+        tags = np.zeros((1, len(self.labels)), np.float32)
+        tags[0, g] = 1.0
+        return {
+            "x": torch.from_numpy(rgb.transpose(2, 0, 1)[None].astype(np.float32)),
+            "tags": torch.from_numpy(tags),
+            "video_id": path.stem,
+        }

@@ -32,6 +32,7 @@ from ipd.models.sound_fcn import SoundFCN
 from ipd.models.vgg_fcn import PAPER_CHANNELS, VGGFCN
 
 CHECKPOINT_KEY = "state_dict.model"  # the authors' checkpoint wrapper
+LIGHTNING_KEY = "state_dict"  # a Lightning checkpoint's weights
 SOUND_EARLY, SOUND_LATE, SOUND_TAPS = 256, 512, 5
 BN_STATS = ("weight", "bias", "running_mean", "running_var")
 Shapes = dict[str, tuple[int, ...]]
@@ -40,7 +41,8 @@ Shapes = dict[str, tuple[int, ...]]
 def read_state_dict(path: str | Path) -> dict[str, Tensor]:
     """Read a state dict file with ``torch.load(weights_only=True)`` on the CPU.
 
-    Unwraps the authors' ``{"state_dict.model": ...}`` checkpoints.
+    Unwraps the authors' ``{"state_dict.model": ...}`` checkpoints and Lightning checkpoints
+    (``{"state_dict": ...}``, e.g. of ``ipd train pretrain``).
 
     Raises:
         InputError: missing file, not a PyTorch file, or not a mapping of names to tensors.
@@ -53,8 +55,9 @@ def read_state_dict(path: str | Path) -> dict[str, Tensor]:
     except Exception as err:  # torch raises pickle, zip and runtime errors for foreign files
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InputError(f"{path}: not a PyTorch state dict ({reason})") from err
-    if isinstance(obj, Mapping) and CHECKPOINT_KEY in obj:
-        obj = obj[CHECKPOINT_KEY]
+    for wrapper in (CHECKPOINT_KEY, LIGHTNING_KEY):
+        if isinstance(obj, Mapping) and wrapper in obj:
+            obj = obj[wrapper]
     if not isinstance(obj, Mapping):
         raise InputError(f"{path}: not a state dict (a {type(obj).__name__})")
     for key, value in obj.items():

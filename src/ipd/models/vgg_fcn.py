@@ -188,9 +188,11 @@ class VGGFCN(nn.Module):
     def load_early_weights(self, source: str | Path | Mapping[str, Tensor]) -> list[str]:
         """Copy Conv1-5 weights from a state dict (a file or a mapping).
 
-        The state dict must hold ``conv{1..5}.weight`` and ``conv{1..5}.bias`` with this model's
-        shapes (prefix ``features.`` also accepted); other keys (e.g. Conv6-8 of a full model) are
-        ignored and returned.
+        The state dict must hold ``conv{1..5}.weight`` and ``conv{1..5}.bias`` (and ``bn1`` ...
+        ``bn5`` with ``batch_norm``) with this model's shapes, with or without the prefix
+        ``features.`` (a model's state dict) or ``net.features.`` (a Lightning checkpoint of
+        ``ipd train pretrain``); other keys (e.g. Conv6-8 of a full model) are ignored and
+        returned.
 
         Raises:
             InputError: unreadable file, a missing key or a wrong shape (names the file and key).
@@ -202,7 +204,9 @@ class VGGFCN(nn.Module):
         ours = self.features.state_dict()
         new, used = {}, set()
         for key, target in ours.items():
-            found = next((k for k in (key, f"features.{key}") if k in state), None)
+            found = next(
+                (k for k in (key, f"features.{key}", f"net.features.{key}") if k in state), None
+            )
             if found is None:
                 raise InputError(f"{name}: missing key {key!r} (pretrained Conv1-5 weights)")
             value = state[found]

@@ -24,6 +24,9 @@ def checkpoint_identity(path: str | Path) -> str:
 def load_system(cls: type, path: str | Path):
     """``cls.load_from_checkpoint`` on CPU with ``weights_only=True``, in eval mode.
 
+    A network configured with ``pretrained_early`` (the file Conv1-5 started from) is rebuilt
+    without it: the checkpoint holds all weights, so that file need not exist any more.
+
     Raises:
         InputError: missing or unreadable checkpoint, or one of another system class.
     """
@@ -31,10 +34,21 @@ def load_system(cls: type, path: str | Path):
     if not path.is_file():
         raise InputError(f"{path}: checkpoint not found")
     try:
-        system = cls.load_from_checkpoint(path, map_location="cpu", weights_only=True)
+        system = cls.load_from_checkpoint(
+            path, map_location="cpu", weights_only=True, **_without_pretrained(path)
+        )
     except Exception as err:  # Lightning/jsonargparse raise many types for a wrong file
         raise InputError(f"{path}: not a {cls.__name__} checkpoint ({err})") from err
     return system.eval()
+
+
+def _without_pretrained(path: Path) -> dict:
+    """``{"net": config}`` with ``pretrained_early`` cleared, or ``{}`` when it is not set."""
+    hparams = torch.load(path, map_location="cpu", weights_only=True).get("hyper_parameters")
+    net = (hparams or {}).get("net")
+    if not isinstance(net, dict) or not (net.get("init_args") or {}).get("pretrained_early"):
+        return {}
+    return {"net": {**net, "init_args": {**net["init_args"], "pretrained_early": None}}}
 
 
 def extract_params_of(path: str | Path) -> ExtractParams:

@@ -1,6 +1,7 @@
 """``ipd demo``: the whole chain on SynthIPA, stage by stage, each stage resumable.
 
-synthesise -> extract -> train sound -> train object -> teach (S, O) -> train VT, ST, OT, SOT
+synthesise -> extract -> render the ImageNet stand-in -> pretrain Conv1-5 -> train sound -> train
+object -> teach (S, O) -> train VT, ST, OT, SOT
 -> evaluate (predictions, fusion, metrics, report). Every stage reads and writes named files under
 ``--out``, so an interrupted demo resumes where it stopped: the synthesiser and extractor skip
 finished videos, training resumes from ``last.ckpt``, teachers and predictions skip videos already
@@ -25,6 +26,7 @@ from ipd.staging.train import selected_checkpoint, train
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "demo"
 ACTIONS = ("VT", "ST05", "OT03", "SOT0503")
+DEMO_PREFIX = "demo/"  # how the demo configs' paths start
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class DemoPaths:
     @property
     def data(self) -> Path:
         return self.root / "data"
+
+    @property
+    def imagenet(self) -> Path:
+        return self.root / "imagenet"
 
     @property
     def cache(self) -> Path:
@@ -54,30 +60,39 @@ class DemoPaths:
         return self.root / "eval"
 
 
+def stage_config(name: str) -> dict:
+    """A demo stage config (``configs/demo/<name>.yaml``) as a dict."""
+    return yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
+
+
 def config_size(name: str) -> int:
     """``data.size`` of a demo stage config (the frame size its features are extracted at)."""
-    config = yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
-    return int(config["data"].get("size", 256))
+    return int(stage_config(name)["data"].get("size", 256))
+
+
+def relocated(config: dict, root: Path, prefix: str = "") -> list[str]:
+    """``--key=value`` overrides moving every ``demo/...`` path of ``config`` under ``root``.
+
+    The demo configs name their inputs and outputs relative to ``demo/`` (the default ``--out``):
+    ``data.cache: demo/cache`` becomes ``--data.cache=<root>/cache``.
+    """
+    args = []
+    for key, value in config.items():
+        if isinstance(value, dict):
+            args += relocated(value, root, f"{prefix}{key}.")
+        elif isinstance(value, str) and value.startswith(DEMO_PREFIX):
+            args.append(f"--{prefix}{key}={root / value.removeprefix(DEMO_PREFIX)}")
+    return args
 
 
 def stage_args(
     paths: DemoPaths, name: str, overrides: list[str], size: int | None = None
 ) -> list[str]:
     """LightningCLI arguments of one training stage: its demo config with the demo's paths."""
-    args = [
-        "--config", str(CONFIGS / f"{name}.yaml"),
-        f"--trainer.default_root_dir={paths.runs / name}",
-        f"--data.dataset={paths.data}",
-        f"--data.cache={paths.cache}",
-    ]  # fmt: skip
-    if name != "sound" and size is not None:
+    config = stage_config(name)
+    args = ["--config", str(CONFIGS / f"{name}.yaml"), *relocated(config, paths.root)]
+    if "stream" in config["data"] and size is not None:  # frame stages
         args.append(f"--data.size={size}")
-    if name.startswith("action_"):
-        target = name.removeprefix("action_")
-        if "S" in target.replace("VT", ""):
-            args.append(f"--data.sound_teacher={paths.teachers / 'sound'}")
-        if "O" in target:
-            args.append(f"--data.object_teacher={paths.teachers / 'object'}")
     return [*args, *overrides]
 
 
@@ -87,22 +102,32 @@ def run_demo(
     train_overrides: list[str] | None = None,
     workers: int = 2,
     size: int | None = None,
+    object_crops: int = 100,
     console: Console | None = None,
 ) -> dict:
     """Run every stage; returns the evaluation result (metrics, claims, extra tables).
 
     ``size`` forces one frame size on every stage; by default each stage's config decides
-    (the demo's configs: 256-px RGB and flow).
+    (the demo's configs: 256-px RGB and flow). ``object_crops``: ImageNet stand-in images per
+    instrument. ``train_overrides`` go to every training stage, except ``--data.*`` ones to
+    the pretraining stage (its data are images, not videos).
     """
     paths = DemoPaths(Path(out))
     console = console or Console()
     overrides = train_overrides or []
+    image_overrides = [o for o in overrides if not o.startswith("--data.")]
     result: dict = {}
 
     def synthesise() -> None:
         argv = ["synth", "--out", str(paths.data), "--workers", str(workers), *(synth_args or [])]
         if ipd(argv) != 0:
             raise InputError(f"{paths.data}: synthesis failed")
+
+    def stand_in() -> None:
+        argv = ["synth", "--out", str(paths.imagenet), "--object-crops", str(object_crops),
+                *(synth_args or [])]  # fmt: skip
+        if ipd(argv) != 0:
+            raise InputError(f"{paths.imagenet}: rendering the instrument crops failed")
 
     def extract() -> None:
         rgb_size = size or config_size("object")
@@ -127,6 +152,11 @@ def run_demo(
     stages: list[tuple[str, Callable[[], object]]] = [
         ("synthesise the SynthIPA demo set", synthesise),
         ("extract log-mel, RGB and optical-flow features", extract),
+        ("render the ImageNet stand-in: object-centric instrument crops", stand_in),
+        (
+            "pretrain the object model's Conv1-5 on the crops",
+            lambda: train("pretrain", stage_args(paths, "pretrain", image_overrides, size)),
+        ),
         (
             "train the sound model",
             lambda: train("sound", stage_args(paths, "sound", overrides, size)),

@@ -18,12 +18,13 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from ipd.data.datamodules import FrameData, SoundData
+from ipd.data.datamodules import FrameData, ImageData, SoundData
 from ipd.systems.sound import SoundTagger
 from ipd.systems.video import ActionLocaliser, ObjectLocaliser
 
 STAGES = {
     "sound": (SoundTagger, SoundData),
+    "pretrain": (ObjectLocaliser, ImageData),  # Conv1-5 of the object model on labelled images
     "object": (ObjectLocaliser, FrameData),
     "action": (ActionLocaliser, FrameData),
 }

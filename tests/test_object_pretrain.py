@@ -1,0 +1,132 @@
+"""The ImageNet stand-in and the pretraining stage: crops, image batches, ``ipd train pretrain``,
+and an object run that starts from (and keeps, while frozen) the pretrained Conv1-5."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from ipd.cli.main import main
+from ipd.data.datasets import LabelledImages
+from ipd.errors import InputError
+from ipd.labels import load_label_space
+from ipd.models.vgg_fcn import VGGFCN
+from ipd.staging.checkpoints import load_system
+from ipd.staging.demo import relocated
+from ipd.staging.train import train
+from ipd.synth.config import PRESETS
+from ipd.synth.crops import build_crops, crop_around
+from ipd.systems.video import ObjectLocaliser
+from tests.conftest import TINY_SIZE
+
+TRAINER = ["--trainer.enable_model_summary=false", "--trainer.enable_progress_bar=false"]
+NET = ["--model.net=ipd.models.vgg_fcn.VGGFCN", "--model.net.init_args.width=0.125",
+       "--model.net.init_args.batch_norm=true"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def crops(tmp_path_factory) -> Path:
+    """Four crops per instrument of the tiny world (3 train, 1 val), 64 px."""
+    out = tmp_path_factory.mktemp("crops") / "imagenet"
+    argv = ["synth", "--preset", "tiny", "--out", str(out), "--object-crops", "4"]
+    assert main([*argv, "--crop-size", "64", "--no-progress"]) == 0
+    return out
+
+
+def test_crops_are_image_folders_per_label_and_a_rerun_reuses_them(crops):
+    labels = load_label_space()
+    for split, count in (("train", 3), ("val", 1)):
+        assert sorted(p.name for p in (crops / split).iterdir()) == sorted(labels.names)
+        for name in labels.names:
+            files = sorted((crops / split / name).glob("*.jpg"))
+            assert len(files) == count
+            assert cv2.imread(str(files[0])).shape == (64, 64, 3)
+    stamp = json.loads((crops / "crops_config.json").read_text())
+    assert (stamp["per_class"], stamp["size"], stamp["val"]) == (4, 64, 1)
+    before = {p: p.read_bytes() for p in crops.rglob("*.jpg")}
+    summary = build_crops(crops, PRESETS["tiny"], 4, 64, progress=False)
+    assert (summary.rendered, summary.reused) == (0, 36)
+    assert {p: p.read_bytes() for p in crops.rglob("*.jpg")} == before
+    with pytest.raises(InputError, match="other crop settings"):
+        build_crops(crops, PRESETS["tiny"], 5, 64, progress=False)
+
+
+def test_a_crop_is_a_square_around_the_box():
+    frame = np.zeros((90, 160, 3), np.uint8)
+    frame[40:50, 100:120] = 255  # a 20 x 10 px instrument
+    for seed in range(5):
+        crop = crop_around(frame, (100, 40, 119, 49), 40, np.random.default_rng(seed))
+        assert crop.shape == (40, 40, 3)
+        # The crop's side is 1.1-1.6 x the box's longer side: the box spans 1/1.6-1/1.1 of it.
+        cols = np.nonzero(crop[..., 0].max(axis=0) > 127)[0]
+        rows = np.nonzero(crop[..., 0].max(axis=1) > 127)[0]
+        assert 40 / 1.6 - 1 <= len(cols) <= 40 / 1.1 + 1
+        assert 20 / 1.6 - 1 <= len(rows) <= 20 / 1.1 + 1
+        # Its centre moves by at most 15 % of the side (6 px of 40) from the crop's.
+        assert abs(cols.mean() - 19.5) <= 6.5 and abs(rows.mean() - 19.5) <= 6.5
+
+
+def test_labelled_images_are_one_frame_clips_resized_and_centre_cropped(tmp_path):
+    labels = load_label_space()
+    (tmp_path / "Violin").mkdir()
+    wide = np.zeros((40, 80, 3), np.uint8)
+    wide[:, 20:60] = (0, 0, 255)  # BGR red in the middle half
+    cv2.imwrite(str(tmp_path / "Violin" / "a.png"), wide)
+    item = LabelledImages(tmp_path, labels, 20)[0]
+    assert item["x"].shape == (1, 3, 20, 20) and item["x"].dtype == torch.float32
+    assert torch.all(item["x"][0, 0] == 255) and torch.all(item["x"][0, 2] == 0)  # only the red
+    assert item["tags"].shape == (1, 9) and item["tags"][0, labels.index("Violin")] == 1
+    assert item["tags"].sum() == 1 and item["video_id"] == "a"
+    (tmp_path / "Kazoo").mkdir()
+    with pytest.raises(InputError, match="Kazoo: folder name is not an instrument"):
+        LabelledImages(tmp_path, labels, 20)
+    (tmp_path / "Kazoo").rmdir()
+    (tmp_path / "Violin" / "b.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(InputError, match="b.jpg: not a readable image"):
+        LabelledImages(tmp_path, labels, 20)[1]
+
+
+def test_object_run_starts_from_pretrained_conv1_5_and_keeps_them_frozen(
+    crops, tiny_world, tiny_cache, tmp_path
+):
+    pre = train("pretrain", [
+        f"--trainer.default_root_dir={tmp_path / 'pretrain'}", "--trainer.max_epochs=2", *TRAINER,
+        *NET, f"--data.folder={crops}", "--data.size=64", "--data.batch_size=9",
+    ])  # fmt: skip
+    state = torch.load(pre, map_location="cpu", weights_only=True)["state_dict"]
+    early = {k.removeprefix("net.features."): v for k, v in state.items()
+             if k.startswith("net.features.")}  # fmt: skip
+    assert VGGFCN(width=0.125, batch_norm=True).features.state_dict().keys() == early.keys()
+    net = VGGFCN(width=0.125, batch_norm=True, pretrained_early=pre)
+    for key, value in net.features.state_dict().items():
+        assert torch.equal(value, early[key]), key
+    obj = train("object", [
+        f"--trainer.default_root_dir={tmp_path / 'object'}", "--trainer.max_epochs=1", *TRAINER,
+        *NET, f"--model.net.init_args.pretrained_early={pre}", "--model.freeze_early_epochs=1",
+        "--model.input_scale=0.015625", f"--data.dataset={tiny_world}",
+        f"--data.cache={tiny_cache}",
+        "--data.stream=rgb", f"--data.size={TINY_SIZE}", "--data.clip_frames=2",
+    ])  # fmt: skip
+    pre.unlink()  # the object checkpoint holds every weight: the pretraining file is not needed
+    system = load_system(ObjectLocaliser, obj)
+    for key, value in system.net.features.state_dict().items():
+        if "conv" in key:  # frozen; batch-norm running statistics still follow the data
+            assert torch.equal(value, early[key]), key
+    head = system.net.head.state_dict()["conv8.weight"]
+    assert not torch.equal(head, VGGFCN(width=0.125, batch_norm=True).head.conv8.weight)
+
+
+def test_demo_paths_are_moved_under_the_demo_folder():
+    config = {"trainer": {"default_root_dir": "demo/runs/object"}, "model": {"net": {
+        "init_args": {"pretrained_early": "demo/runs/pretrain/checkpoints/best.ckpt", "width": 1}}},
+        "data": {"cache": "demo/cache", "sound_teacher": None, "stream": "rgb"}}  # fmt: skip
+    assert relocated(config, Path("/x/out")) == [
+        "--trainer.default_root_dir=/x/out/runs/object",
+        "--model.net.init_args.pretrained_early=/x/out/runs/pretrain/checkpoints/best.ckpt",
+        "--data.cache=/x/out/cache",
+    ]
