@@ -38,7 +38,7 @@ lint: venv
 	$(BIN)/ruff format --check src tests data_tools
 
 test: system-deps venv lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow"
