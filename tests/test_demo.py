@@ -48,8 +48,8 @@ def test_demo_runs_every_stage_and_resumes(tmp_path, capsys):
 # instrument) but of 12 s instead of 20, fewer val / test videos; every stage takes the demo's
 # steps. Shorter training did not keep the ordering: 4 training videos per instrument gave SOT
 # 0.64 vs VT 0.67 temporal AUC, and 6 epochs gave SOT above VT in one run (0.64 vs 0.61) and below
-# it in another (0.58 vs 0.62, and worse in space). Measured with the demo's steps (8.2 min):
-# SOT 0.775 vs VT 0.643 temporal AUC, 41.6 vs 52.0 px.
+# it in another (0.58 vs 0.62, and worse in space). Measured with the demo's steps, including the
+# ImageNet stand-in stages (10.4 min): SOT 0.804 vs VT 0.643 temporal AUC, 43.6 vs 52.0 px.
 REDUCED = [
     "--synth=--preset demo --seed 0 --videos-per-class 8 1 2 --duration 12",
     "--workers=2",
