@@ -11,6 +11,22 @@ REFERENCE = REPO.parent / "shared" / "reference-data"
 TINY_SIZE = 128  # longer side of the extracted frames in tests (the paper uses 256)
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one thread for one test, then the previous setting back.
+
+    Set for a whole module with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``;
+    a module-level ``torch.set_num_threads(1)`` would run at collection and slow every later
+    test (the reduced demo took 906 s instead of 631 s) and change its float sums.
+    """
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)
+
+
 @pytest.fixture(scope="session")
 def reference_data() -> Path:
     """The authors' released artifacts (../shared/reference-data); skip when absent."""

@@ -25,7 +25,7 @@ from ipd.staging.train import train
 from tests.conftest import TINY_SIZE
 from tests.test_features_media import texture, tone, write_video
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TRAINER = ["--trainer.enable_model_summary=false", "--trainer.enable_progress_bar=false"]
 HAS_REPORT = importlib.util.find_spec("ipd.report") is not None  # written by another helper
 NAMES = ("Accordion", "Cello", "Drum", "Flute", "Guitar", "Piano", "Saxophone", "Trumpet", "Violin")

@@ -23,7 +23,7 @@ from ipd.systems.sound import SoundTagger
 from tests.test_detect import NAMES, ipd_detect
 from tests.test_original_weights import OriginalSoundNet, OriginalVGGNet
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class FakeAudio:

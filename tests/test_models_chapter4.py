@@ -9,7 +9,7 @@ from torch.nn import functional as F
 from ipd.errors import InputError
 from ipd.models import VGGFCN, SoundFCN
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _scales(batch: int, frames: int, num_scales: int = 3, n_mels: int = 128) -> list[torch.Tensor]:

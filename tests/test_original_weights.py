@@ -21,7 +21,7 @@ from ipd.models.original import (
     vgg_from_original_state_dict,
 )
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def cross_map_lrn(x: torch.Tensor, size=5, alpha=1e-4, beta=0.75, k=2.0) -> torch.Tensor:
