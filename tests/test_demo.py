@@ -13,6 +13,7 @@ from ipd.evaluation.tables import read_metrics
 TINY = [
     "--synth=--preset tiny --seed 0",
     "--object-crops=6",
+    "--object-boxes=2",
     "--train=--trainer.max_epochs=1 --trainer.check_val_every_n_epoch=1 --data.clip_frames=4"
     " --model.net.init_args.width=0.125",
     "--workers=2",
@@ -33,6 +34,10 @@ def test_demo_runs_every_stage_and_resumes(tmp_path, capsys):
     assert 0.0 <= metrics["SOT0503"]["temporal_auc"] <= 1.0
     claims = json.loads((out / "eval" / "claims.json").read_text())
     assert len(claims) == 8 and all(c["holds"] in (True, False) for c in claims)
+    hits = json.loads((out / "eval" / "hit_rate.json").read_text())  # the boxed images
+    assert sum(hits["trials"].values()) == 9 * 2
+    frames = json.loads((out / "eval" / "hit_rate_frames.json").read_text())  # the test frames
+    assert sum(frames["trials"].values()) >= 9
     html = (out / "eval" / "report" / "index.html").read_text()
     assert "SOT0503" in html
     best = out / "runs" / "action_SOT0503" / "checkpoints" / "best.ckpt"

@@ -14,13 +14,14 @@ import torch
 from ipd.cli.main import main
 from ipd.data.datasets import LabelledImages
 from ipd.errors import InputError
+from ipd.evaluation.objects import read_voc_dir
 from ipd.labels import load_label_space
 from ipd.models.vgg_fcn import VGGFCN
 from ipd.staging.checkpoints import load_system
 from ipd.staging.demo import relocated
 from ipd.staging.train import train
 from ipd.synth.config import PRESETS
-from ipd.synth.crops import build_crops, crop_around
+from ipd.synth.crops import build_box_images, build_crops, crop_around, crop_with_box
 from ipd.systems.video import ObjectLocaliser
 from tests.conftest import TINY_SIZE
 
@@ -52,7 +53,7 @@ def test_crops_are_image_folders_per_label_and_a_rerun_reuses_them(crops):
     summary = build_crops(crops, PRESETS["tiny"], 4, 64, progress=False)
     assert (summary.rendered, summary.reused) == (0, 36)
     assert {p: p.read_bytes() for p in crops.rglob("*.jpg")} == before
-    with pytest.raises(InputError, match="other crop settings"):
+    with pytest.raises(InputError, match="other settings"):
         build_crops(crops, PRESETS["tiny"], 5, 64, progress=False)
 
 
@@ -69,6 +70,56 @@ def test_a_crop_is_a_square_around_the_box():
         assert 20 / 1.6 - 1 <= len(rows) <= 20 / 1.1 + 1
         # Its centre moves by at most 15 % of the side (6 px of 40) from the crop's.
         assert abs(cols.mean() - 19.5) <= 6.5 and abs(rows.mean() - 19.5) <= 6.5
+
+
+def test_the_box_follows_the_instrument_into_the_crop():
+    frame = np.zeros((90, 160, 3), np.uint8)
+    frame[40:50, 100:120] = 255  # a 20 x 10 px instrument: box (100, 40, 119, 49)
+    for seed in range(8):
+        # Same draws as crop_around: a pretraining crop and a boxed image are the same kind.
+        reflected, _ = crop_with_box(frame, (100, 40, 119, 49), 40, np.random.default_rng(seed))
+        assert np.array_equal(reflected, crop_around(frame, (100, 40, 119, 49), 40,
+                                                     np.random.default_rng(seed)))  # fmt: skip
+        rng = np.random.default_rng(seed)
+        crop, (x0, y0, x1, y1) = crop_with_box(
+            frame, (100, 40, 119, 49), 40, rng, cv2.BORDER_CONSTANT
+        )
+        # The box holds every pixel the instrument reaches, and each of its edges touches it.
+        rows, cols = np.nonzero(crop[..., 0] > 127)
+        assert x0 <= cols.min() <= x0 + 1 and x1 - 1 <= cols.max() <= x1, seed
+        assert y0 <= rows.min() <= y0 + 1 and y1 - 1 <= rows.max() <= y1, seed
+        outside = crop[..., 0].copy()
+        outside[max(y0 - 1, 0) : y1 + 2, max(x0 - 1, 0) : x1 + 2] = 0
+        assert not outside.any(), seed  # nothing of it beyond the interpolation's 1-px rim
+
+
+def test_boxed_images_are_a_voc_folder_of_held_out_scenes(tmp_path, crops):
+    out = tmp_path / "boxes"
+    argv = ["synth", "--preset", "tiny", "--out", str(out), "--object-boxes", "2"]
+    assert main([*argv, "--crop-size", "64", "--no-progress"]) == 0
+    labels = load_label_space()
+    images = read_voc_dir(out / "Annotations", labels)
+    assert [i.image_id for i in images] == sorted(f"{n.lower()}_{i:04d}" for n in labels.names
+                                                   for i in range(2))  # fmt: skip
+    for image in images:
+        assert (image.width, image.height) == (64, 64) and len(image.boxes) == 1
+        box = image.boxes[0]
+        assert box.label.lower() == image.image_id.split("_")[0]
+        assert 0 <= box.xmin < box.xmax <= 63 and 0 <= box.ymin < box.ymax <= 63
+        # The square is 1.1-1.6 x the box's longer side: that side spans 40-93 % of the image.
+        assert 64 / 1.6 - 2 <= max(box.xmax - box.xmin, box.ymax - box.ymin) + 1 <= 64 / 1.1 + 2
+        assert cv2.imread(str(out / "JPEGImages" / f"{image.image_id}.jpg")).shape == (64, 64, 3)
+    # Not the pretraining crops' scenes: no boxed image equals a crop of the same instrument.
+    violin = cv2.imread(str(out / "JPEGImages" / "violin_0000.jpg"))
+    for path in (crops / "train" / "Violin").glob("*.jpg"):
+        assert not np.array_equal(cv2.resize(violin, (64, 64)), cv2.imread(str(path)))
+    before = {p: p.read_bytes() for p in out.rglob("*.*")}
+    summary = build_box_images(out, PRESETS["tiny"], 2, 64, progress=False)
+    assert (summary.rendered, summary.reused) == (0, 18)
+    assert {p: p.read_bytes() for p in out.rglob("*.*")} == before
+    with pytest.raises(InputError, match="other settings"):
+        build_box_images(out, PRESETS["tiny"], 3, 64, progress=False)
+    assert main([*argv, "--object-crops", "4"]) != 0  # one or the other
 
 
 def test_labelled_images_are_one_frame_clips_resized_and_centre_cropped(tmp_path):

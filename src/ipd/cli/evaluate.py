@@ -27,6 +27,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache", help="feature cache (default: OUT/cache)")
     p.add_argument("--split", default="test", help="split with key points (default test)")
     p.add_argument("--labels", default=None, help="label-space YAML (default: annotations/)")
+    p.add_argument(
+        "--boxes",
+        help="object hit rate (Table 4.7) on this VOC folder of images with "
+        "boxes (Annotations/ + JPEGImages/; `ipd synth --object-boxes`) instead of the "
+        "dataset's annotations/boxes, which are then scored too (hit_rate_frames.json)",
+    )
     p.add_argument("--workers", type=int, default=2, help="feature-extraction processes")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     p.set_defaults(func=run)
@@ -49,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("ipd evaluate: give --runs or at least one checkpoint")
     result = evaluate_split(
         models, args.dataset, args.out, cache=args.cache, split=args.split,
-        labels=args.labels, workers=args.workers,
+        labels=args.labels, workers=args.workers, boxes=args.boxes,
     )  # fmt: skip
     out = Path(args.out)
     print((out / "tables.md").read_text())

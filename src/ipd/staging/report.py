@@ -67,6 +67,10 @@ def write_evaluation_report(
         extra["Sound model, frame-level AUC (Table 4.6)"] = found["sound_auc"]["per_class"]
     if "hit_rate" in found:
         extra["Object model, hit rate (Table 4.7)"] = found["hit_rate"]["per_class"]
+    if "hit_rate_frames" in found:
+        extra["Object model, hit rate on the boxed test frames"] = found["hit_rate_frames"][
+            "per_class"
+        ]
     overlay = next((n for n in ("SOT0503xOxS", "SOT0503") if n in rows), None) if videos else None
     return write_report(
         out / "report",
