@@ -49,12 +49,18 @@ def test_crops_are_image_folders_per_label_and_a_rerun_reuses_them(crops):
             assert cv2.imread(str(files[0])).shape == (64, 64, 3)
     stamp = json.loads((crops / "crops_config.json").read_text())
     assert (stamp["per_class"], stamp["size"], stamp["val"]) == (4, 64, 1)
-    before = {p: p.read_bytes() for p in crops.rglob("*.jpg")}
-    summary = build_crops(crops, PRESETS["tiny"], 4, 64, progress=False)
-    assert (summary.rendered, summary.reused) == (0, 36)
-    assert {p: p.read_bytes() for p in crops.rglob("*.jpg")} == before
+    _rerun_reuses_and_other_settings_are_refused(build_crops, crops, 4, 36)
+
+
+def _rerun_reuses_and_other_settings_are_refused(build, folder: Path, per_class: int, total: int):
+    """A rerun of ``build`` (64 px, tiny world) renders nothing and changes no byte; a rerun
+    with another count is refused."""
+    before = {p: p.read_bytes() for p in folder.rglob("*.*")}
+    summary = build(folder, PRESETS["tiny"], per_class, 64, progress=False)
+    assert (summary.rendered, summary.reused) == (0, total)
+    assert {p: p.read_bytes() for p in folder.rglob("*.*")} == before
     with pytest.raises(InputError, match="other settings"):
-        build_crops(crops, PRESETS["tiny"], 5, 64, progress=False)
+        build(folder, PRESETS["tiny"], per_class + 1, 64, progress=False)
 
 
 def test_a_crop_is_a_square_around_the_box():
@@ -113,12 +119,7 @@ def test_boxed_images_are_a_voc_folder_of_held_out_scenes(tmp_path, crops):
     violin = cv2.imread(str(out / "JPEGImages" / "violin_0000.jpg"))
     for path in (crops / "train" / "Violin").glob("*.jpg"):
         assert not np.array_equal(cv2.resize(violin, (64, 64)), cv2.imread(str(path)))
-    before = {p: p.read_bytes() for p in out.rglob("*.*")}
-    summary = build_box_images(out, PRESETS["tiny"], 2, 64, progress=False)
-    assert (summary.rendered, summary.reused) == (0, 18)
-    assert {p: p.read_bytes() for p in out.rglob("*.*")} == before
-    with pytest.raises(InputError, match="other settings"):
-        build_box_images(out, PRESETS["tiny"], 3, 64, progress=False)
+    _rerun_reuses_and_other_settings_are_refused(build_box_images, out, 2, 18)
     assert main([*argv, "--object-crops", "4"]) != 0  # one or the other
 
 
