@@ -1,13 +1,13 @@
 # One-command set-up: `make demo` runs the main job, `make test` runs lint + the test suite.
 # Both create .venv, install the package with its dependencies, and install the Debian
 # packages the project needs (fluidsynth + General-MIDI soundfont to render audio, chromium to
-# test the HTML report) when they are missing.
+# test the HTML report, ffmpeg to cut AudioSet clips in data_tools) when they are missing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SOUNDFONT := /usr/share/sounds/sf2/FluidR3_GM.sf2
-DEB_PACKAGES := fluidsynth fluid-soundfont-gm chromium
+DEB_PACKAGES := fluidsynth fluid-soundfont-gm chromium ffmpeg
 
 .PHONY: all venv system-deps test test-fast lint demo clean
 
@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 system-deps:
-	@if command -v fluidsynth >/dev/null 2>&1 && [ -f $(SOUNDFONT) ] && command -v chromium >/dev/null 2>&1; then :; \
+	@if command -v fluidsynth >/dev/null 2>&1 && [ -f $(SOUNDFONT) ] && command -v chromium >/dev/null 2>&1 \
+		&& command -v ffmpeg >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		echo "installing Debian packages: $(DEB_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \

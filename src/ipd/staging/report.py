@@ -62,15 +62,13 @@ def write_evaluation_report(
             )
         )
     found = result.get("extra", {})
-    extra = {}
-    if "sound_auc" in found:
-        extra["Sound model, frame-level AUC (Table 4.6)"] = found["sound_auc"]["per_class"]
-    if "hit_rate" in found:
-        extra["Object model, hit rate (Table 4.7)"] = found["hit_rate"]["per_class"]
-    if "hit_rate_frames" in found:
-        extra["Object model, hit rate on the boxed test frames"] = found["hit_rate_frames"][
-            "per_class"
-        ]
+    titles = {
+        "sound_auc": "Sound model, frame-level AUC (Table 4.6)",
+        "hit_rate": "Object model, hit rate (Table 4.7)",
+        "hit_rate_frames": "Object model, hit rate on the boxed test frames",
+    }
+    extra = {title: {**found[key]["per_class"], "Average": found[key]["mean"]}
+             for key, title in titles.items() if key in found}  # fmt: skip
     overlay = next((n for n in ("SOT0503xOxS", "SOT0503") if n in rows), None) if videos else None
     return write_report(
         out / "report",
