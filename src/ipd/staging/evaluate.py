@@ -136,12 +136,9 @@ def evaluate_split(
     if sound and activity_csv.is_file():
         activity = read_sound_activity(activity_csv, label_space, ignore_unknown=True)
         extra["sound_auc"] = asdict(sound_frame_auc(sound, activity, names))
-    own_boxes = dataset / "annotations" / "boxes"
-    boxes = Path(boxes) if boxes is not None else own_boxes
-    if models.object is not None and (boxes != own_boxes or (boxes / "Annotations").is_dir()):
-        extra["hit_rate"] = asdict(_hit_rate(models.object, boxes, label_space))
-    if models.object is not None and boxes != own_boxes and (own_boxes / "Annotations").is_dir():
-        extra["hit_rate_frames"] = asdict(_hit_rate(models.object, own_boxes, label_space))
+    if models.object is not None:
+        box_sets = _box_sets(dataset, boxes)
+        extra.update(_hit_rates(models.object, box_sets, label_space))
     for key, value in extra.items():
         write_text_atomic(out / f"{key}.json", json.dumps(value, indent=2) + "\n")
     claims = check_claims(metrics, **_claim_rows(models))
@@ -184,13 +181,37 @@ def _ensure_features(ckpt: Path, kind: str, entries, cache: Path, workers: int, 
         raise InputError(f"{message} ({len(report.failed)} videos failed feature extraction)")
 
 
-@torch.no_grad()
-def _hit_rate(checkpoint: Path, boxes: Path, labels: LabelSpace):
-    """Object hit rate (Table 4.7) on the VOC images, each resized like the training frames."""
-    import cv2
+def _box_sets(dataset: Path, boxes: str | Path | None) -> dict[str, Path]:
+    """The VOC folders the hit rate is measured on, by result name: ``hit_rate`` on ``boxes``
+    (else on the dataset's own boxes, when it has them), ``hit_rate_frames`` on the dataset's
+    own boxes too when ``boxes`` is another folder."""
+    own = dataset / "annotations" / "boxes"
+    has_own = (own / "Annotations").is_dir()
+    if boxes is None:
+        return {"hit_rate": own} if has_own else {}
+    sets = {"hit_rate": Path(boxes)}
+    if has_own and Path(boxes) != own:
+        sets["hit_rate_frames"] = own
+    return sets
 
+
+def _hit_rates(checkpoint: Path, box_sets: dict[str, Path], labels: LabelSpace) -> dict:
+    """:func:`_hit_rate` of one object checkpoint (loaded once) on each folder, as dicts."""
+    if not box_sets:
+        return {}
     system = load_system(ObjectLocaliser, checkpoint)
     size = extract_params_of(checkpoint).size
+    return {
+        key: asdict(_hit_rate(system, size, folder, labels)) for key, folder in box_sets.items()
+    }
+
+
+@torch.no_grad()
+def _hit_rate(system: ObjectLocaliser, size: int, boxes: Path, labels: LabelSpace):
+    """Object hit rate (Table 4.7) on the VOC images, each resized (longer side ``size``) like
+    the training frames."""
+    import cv2
+
     images = read_voc_dir(boxes / "Annotations", labels)
     maps = {}
     for image in images:
