@@ -58,6 +58,13 @@ def test_stacks_interleave_x_and_y_centred_on_the_frame():
     assert list(member_range(1, 3)) == list(range(4, 13))
 
 
+def test_stacks_convert_float16_exactly_as_numpy():
+    members = np.random.default_rng(0).normal(0, 40, (9, 2, 6, 7)).astype(np.float16)
+    members[0, 0, 0, :3] = [np.float16(65504), np.float16(6e-8), np.float16(-0.0)]  # max, subnormal
+    expected = np.stack([members[4 * k : 4 * k + 5].reshape(10, 6, 7) for k in range(2)])
+    np.testing.assert_array_equal(stacks(members), expected.astype(np.float32))
+
+
 def test_stored_flow_is_clipped_and_rounded_to_1_64_px():
     flow = np.array([[[200.0, -300.0], [0.3, 40.01]]], dtype=np.float32)  # (1, 2, 2)
     member = to_member(flow)

@@ -7,6 +7,7 @@ sub-clip of every video, in order.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from ipd.features.params import ExtractParams
 from ipd.features.reader import Features, open_features
 from ipd.labels import LabelSpace
 from ipd.timebase import SOUND_STRIDE
+
+
+OPEN_VIDEOS = 128  # feature files a dataset keeps open (opening one costs as much as a read)
 
 
 class _ClipDataset(Dataset):
@@ -44,6 +48,7 @@ class _ClipDataset(Dataset):
             raise ValueError(f"clips_per_video must be at least 1, got {clips_per_video}")
         self.cache, self.params, self.labels = Path(cache), params, labels
         self.clip_frames, self.train = clip_frames, train
+        self._features: OrderedDict[str, Features] = OrderedDict()
         self.videos: list[tuple[VideoEntry, list[int]]] = []
         for entry in entries:
             with self._open(entry.video_id) as feats:
@@ -66,6 +71,16 @@ class _ClipDataset(Dataset):
 
     def _open(self, video_id: str) -> Features:
         return open_features(self.cache, video_id, (self.stream,), self.params)
+
+    def _kept_open(self, video_id: str) -> Features:
+        """The video's features, from the last :data:`OPEN_VIDEOS` opened (least recent closed)."""
+        if video_id in self._features:
+            self._features.move_to_end(video_id)
+        else:
+            self._features[video_id] = self._open(video_id)
+            if len(self._features) > OPEN_VIDEOS:
+                self._features.popitem(last=False)[1].close()
+        return self._features[video_id]
 
     def _complete_frames(self, feats: Features) -> int:
         """Analysis frames whose whole input is stored (all of them for rgb and flow)."""
@@ -102,9 +117,9 @@ class SoundClips(_ClipDataset):
 
     def __getitem__(self, index: int) -> dict:
         entry, start = self._pick(index)
-        with self._open(entry.video_id) as feats:
-            stop = min(start + self.clip_frames, feats.num_frames)
-            mels = [feats.logmel(w, start, stop).T.copy() for w in self.windows]
+        feats = self._kept_open(entry.video_id)
+        stop = min(start + self.clip_frames, feats.num_frames)
+        mels = [feats.logmel(w, start, stop).T.copy() for w in self.windows]
         length = min(m.shape[1] for m in mels)
         if self.train and length < SOUND_STRIDE * self.clip_frames:
             raise InputError(f"{entry.video_id}: audio shorter than its video frames")
@@ -144,13 +159,13 @@ class FrameClips(_ClipDataset):
 
     def __getitem__(self, index: int) -> dict:
         entry, start = self._pick(index)
-        with self._open(entry.video_id) as feats:
-            stop = min(start + self.clip_frames, feats.num_frames)
-            if self.stream == "rgb":
-                x = feats.rgb(start, stop).transpose(0, 3, 1, 2).astype(np.float32)
-            else:
-                x = feats.flow(start, stop)
-            times = feats.times[start:stop]
+        feats = self._kept_open(entry.video_id)
+        stop = min(start + self.clip_frames, feats.num_frames)
+        if self.stream == "rgb":
+            x = feats.rgb(start, stop).transpose(0, 3, 1, 2).astype(np.float32)
+        else:
+            x = feats.flow(start, stop)
+        times = feats.times[start:stop]
         n = len(times)
         item = {
             "x": torch.from_numpy(np.ascontiguousarray(x)),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
+import torch
 
 from ipd.features.params import FARNEBACK, FLOW_CLIP, FLOW_STEPS_PER_PX
 from ipd.timebase import FLOW_FACTOR, FLOWS_PER_STACK
@@ -79,11 +80,11 @@ def stacks(members: np.ndarray) -> np.ndarray:
         ``(n, 10, H, W)`` float32; channel ``2m`` is x and ``2m + 1`` is y of flow ``4k - 2 + m``.
     """
     n = (len(members) - 1) // FLOW_FACTOR
-    out = np.empty((n, 2 * FLOWS_PER_STACK, *members.shape[2:]), dtype=np.float32)
-    for k in range(n):
-        window = members[FLOW_FACTOR * k : FLOW_FACTOR * k + FLOWS_PER_STACK]
-        out[k] = window.reshape(-1, *members.shape[2:])
-    return out
+    first = FLOW_FACTOR * np.arange(n)[:, None] + np.arange(FLOWS_PER_STACK)  # (n, 5) members
+    windows = members[first].reshape(n, 2 * FLOWS_PER_STACK, *members.shape[2:])
+    # torch converts float16 exactly as numpy does, an order of magnitude faster (vectorised):
+    # half of a training step's data loading was this conversion.
+    return torch.from_numpy(windows).float().numpy()
 
 
 def iter_members(
