@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ipd.errors import InputError
-from ipd.evaluation.predictions import load_prediction
+from ipd.evaluation.predictions import MapGrid, load_prediction
 from ipd.staging.train import train
 from tests.conftest import TINY_SIZE
 from tests.test_features_media import texture, tone, write_video
@@ -84,12 +84,16 @@ def _rows(folder: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def _upsampled_peak(heat: np.ndarray, height: int, width: int) -> tuple[int, int]:
-    """Independent peak: torch bilinear (align_corners) upsampling, first arg-max, as (x, y)."""
-    big = F.interpolate(
-        torch.from_numpy(heat)[None, None], size=(height, width), mode="bilinear",
-        align_corners=True,
-    )[0, 0].numpy()  # fmt: skip
+def _upsampled_peak(heat: np.ndarray, height: int, width: int, step: int) -> tuple[int, int]:
+    """Independent peak: cells ``step`` px apart from pixel 0 (torch's corner-aligned resize of
+    the map to the span of its cells), edge values past the last cell, first arg-max, (x, y)."""
+    h, w = heat.shape
+    span = F.interpolate(
+        torch.from_numpy(heat)[None, None], size=(step * (h - 1) + 1, step * (w - 1) + 1),
+        mode="bilinear", align_corners=True,
+    )  # fmt: skip
+    pad = (0, width - span.shape[-1], 0, height - span.shape[-2])
+    big = F.pad(span, pad, mode="replicate")[0, 0].numpy()
     row, col = divmod(int(big.argmax()), width)
     return col, row
 
@@ -140,10 +144,12 @@ def test_synth_video_scores_peaks_predictions_overlay(ckpts, tiny_world, tmp_pat
     np.testing.assert_allclose(score, expected.max(axis=(2, 3)), atol=1e-6)
     sound = np.array([float(r["sound"]) for r in rows]).reshape(12, 9)
     np.testing.assert_allclose(sound, preds["sound"].scores, atol=1e-6)
-    # The peak is the arg-max of the fused map upsampled to the 256-px frame (256 x 144).
+    # The peak is the arg-max of the fused map upsampled to the 256-px frame (256 x 144), each
+    # cell where the network looks: (32 j, 32 i) of the 128 x 72 input, (64 j, 64 i) in the frame.
+    assert preds["fused"].grid == MapGrid(stride=32, offset=0, height=72, width=128)
     for k, g in [(0, 0), (5, 8), (11, 4)]:
         row = rows[9 * k + g]
-        xy = _upsampled_peak(expected[k, g], 144, 256)
+        xy = _upsampled_peak(expected[k, g], 144, 256, step=64)
         assert (int(row["x_256"]), int(row["y_256"])) == xy
         # Video pixels: centre of the 256-px pixel scaled by 160/256 (= 90/144), clipped.
         src = np.clip((np.array(xy) + 0.5) * 0.625 - 0.5, 0, [159, 89])

@@ -14,7 +14,7 @@ from ipd.detect.infer import align_sound, neutral_uncovered, sound_context, soun
 from ipd.detect.outputs import Detections, peaks, summary_line, to_source_pixels
 from ipd.detect.run import choose_fusion, video_id_for
 from ipd.errors import InputError
-from ipd.evaluation.predictions import load_prediction
+from ipd.evaluation.predictions import MapGrid, load_prediction
 from ipd.features.params import ExtractParams
 from ipd.features.reader import open_features
 from ipd.models.sound_fcn import SoundFCN
@@ -139,6 +139,12 @@ def test_peaks_are_the_argmax_of_the_upsampled_map():
     assert xy[0, 0].tolist() == [256, 144] and xy[0, 1].tolist() == [0, 0]
     assert xy[1, 0].tolist() == [128, 72]
     assert xy[1, 1].tolist() == [0, 0]  # all equal: the first pixel in row-major order
+    # Placed by a stride-32 grid of a 72 x 96 input scaled to 145 x 257: cell (1, 1) looks at
+    # input pixel (32, 32), i.e. frame pixel (32 * 257 / 96, 32 * 145 / 72) = (85.7, 64.4), whose
+    # nearest pixel is (86, 64); the last cell (2, 2) at (171.3, 128.9) keeps its value beyond
+    # it (edge value), so its first arg-max is the first pixel past it, (172, 129).
+    placed = peaks(maps, (145, 257), MapGrid(32, 0, 72, 96))
+    assert placed[1, 0].tolist() == [86, 64] and placed[0, 0].tolist() == [172, 129]
 
 
 def test_peak_pixels_map_back_to_the_video():

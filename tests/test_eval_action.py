@@ -19,7 +19,7 @@ from ipd.evaluation.action import (
     video_auc,
 )
 from ipd.evaluation.keypoints import FrameRecord, VideoAnnotation
-from ipd.evaluation.predictions import Prediction
+from ipd.evaluation.predictions import MapGrid, Prediction
 from ipd.timebase import analysis_times
 
 NAMES = ("Cello", "Flute", "Violin")
@@ -42,9 +42,10 @@ def _flat_maps(scores, instrument, h=2, w=3):
     return maps
 
 
-def _pred(vid, maps=None, scores=None, start=0.0):
+def _pred(vid, maps=None, scores=None, start=0.0, grid=None):
     n = len(maps) if maps is not None else len(scores)
-    return Prediction(vid, analysis_times(n, start), NAMES, "test", maps=maps, scores=scores)
+    times = analysis_times(n, start)
+    return Prediction(vid, times, NAMES, "test", maps=maps, scores=scores, grid=grid)
 
 
 P, N = [(1.0, 1.0)], []  # a positive frame (one key point) and a negative frame
@@ -130,6 +131,44 @@ def test_upsample_to_the_frame_is_bilinear_with_aligned_corners():
     # the half-pixel convention (align_corners=False) samples at -.25->0, .25, .75, 1.25, ...
     half = upsample(MAP[None], 4, 6, align_corners=False)[0]
     np.testing.assert_allclose(half[0], [0.0, 0.25, 0.75, 0.875, 0.625, 0.5], atol=1e-6)
+
+
+def test_upsample_places_each_cell_where_the_network_looks():
+    # Cells 2 px apart from pixel 0: columns x = 0..5 sample the map at 0, .5, 1, 1.5, 2, 2 (edge
+    # value beyond the last cell); rows y = 0..3 at 0, .5, 1, 1. Row 0 = [0, .5, 1, .75, .5, .5].
+    up = upsample(MAP[None], 4, 6, cells=((0.0, 2.0), (0.0, 2.0)))[0]
+    np.testing.assert_allclose(up[0], [0.0, 0.5, 1.0, 0.75, 0.5, 0.5], atol=1e-6)
+    np.testing.assert_allclose(up[:, 2], [1.0, 0.5, 0.0, 0.0], atol=1e-6)
+    assert argmax_xy(up) == (2, 0)  # the cell's own pixel; corner to corner gives (3, 0)
+    # cell 0 on pixel 1: pixel 0 takes the edge value, the peak moves one pixel right and down
+    shifted = upsample(MAP[None], 4, 6, cells=((1.0, 2.0), (1.0, 2.0)))[0]
+    np.testing.assert_allclose(shifted[0], [0.0, 0.0, 0.5, 1.0, 0.75, 0.5], atol=1e-6)
+
+
+def test_cells_spread_over_the_corners_equal_torchs_aligned_corners():
+    maps = np.random.default_rng(3).random((4, 5, 8)).astype(np.float32)
+    corners = ((0.0, 143 / 4), (0.0, 255 / 7))  # cell i on pixel i (H - 1) / (h - 1)
+    np.testing.assert_allclose(
+        upsample(maps, 144, 256, cells=corners), upsample(maps, 144, 256), atol=1e-5
+    )
+
+
+def test_spatial_distance_places_cells_by_the_grid_or_corner_to_corner():
+    # A 256 x 144 frame, its 8 x 5 map from a stride-32 network: the last cell (4, 7) looks at
+    # pixel (224, 128). Placed there, it is on the key point (0 px); stretched corner to corner it
+    # is drawn at (255, 143): sqrt(31^2 + 15^2) = 34.438 px away.
+    ann = {"v1": _video("v1", "Violin", [[(224, 128)]], width=256, height=144)}
+    maps = np.zeros((1, 3, 5, 8), dtype=np.float32)
+    maps[0, 2, 4, 7] = 1.0
+    grid = MapGrid(stride=32, offset=0, height=144, width=256)
+    placed = {"v1": _pred("v1", maps, grid=grid)}
+    assert spatial_distance(ann, placed, NAMES).overall == 0.0
+    assert spatial_distance(ann, placed, NAMES, corners=True).overall == pytest.approx(34.438, 1e-4)
+    unplaced = {"v1": _pred("v1", maps)}  # no grid stored: corner to corner
+    assert spatial_distance(ann, unplaced, NAMES).overall == pytest.approx(34.438, 1e-4)
+    # the same network on a 512 x 288 input, annotated on the 256-px frame: cells 16 px apart
+    assert grid.cells(144, 256) == ((0.0, 32.0), (0.0, 32.0))
+    assert MapGrid(32, 0, 288, 512).cells(144, 256) == ((0.0, 16.0), (0.0, 16.0))
 
 
 def test_argmax_tie_takes_the_first_in_row_major_order():

@@ -5,6 +5,7 @@ import pytest
 
 from ipd.errors import InputError
 from ipd.evaluation.objects import Box, hit_rate, hit_rate_table, is_hit, read_voc, read_voc_dir
+from ipd.evaluation.predictions import MapGrid
 from ipd.labels import load_label_space
 
 LABELS = load_label_space()
@@ -39,6 +40,19 @@ def test_hit_is_inside_the_box_bounds_included():
     assert is_hit(MAP, [Box("Violin", 3, 0, 3, 0)], 6, 4)  # on every bound
     assert not is_hit(MAP, [Box("Violin", 4, 0, 5, 3)], 6, 4)  # x = 3 left of the box
     assert is_hit(MAP, [Box("Violin", 4, 0, 5, 3), Box("Violin", 0, 0, 3, 0)], 6, 4)  # any box
+
+
+def test_hit_places_the_cells_by_the_grid():
+    # 8 x 8 map of a 256 x 256 input, stride 32: cell (7, 7) looks at pixel (224, 224). A box
+    # around that pixel is hit when the cell is placed there, missed when the map is stretched
+    # corner to corner (drawn at (255, 255)); a 512-px image of the same input scales both.
+    heat = np.zeros((8, 8), np.float32)
+    heat[7, 7] = 1.0
+    box = [Box("Violin", 210, 210, 240, 240)]
+    grid = MapGrid(32, 0, 256, 256)
+    assert is_hit(heat, box, 256, 256, grid)
+    assert not is_hit(heat, box, 256, 256)
+    assert is_hit(heat, [Box("Violin", 440, 440, 460, 460)], 512, 512, grid)  # (448, 448)
 
 
 def test_hit_rate_per_class_and_mean(tmp_path):

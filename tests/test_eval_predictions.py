@@ -5,6 +5,7 @@ import pytest
 
 from ipd.errors import InputError
 from ipd.evaluation.predictions import (
+    MapGrid,
     Prediction,
     load_prediction,
     load_predictions,
@@ -40,7 +41,24 @@ def test_round_trip_keeps_every_field(tmp_path):
     np.testing.assert_array_equal(back.maps, pred.maps)
     np.testing.assert_array_equal(back.scores, pred.scores)
     assert back.path == path
+    assert back.grid is None  # not stored: maps are then stretched corner to corner
     assert sorted(p.name for p in path.parent.iterdir()) == ["vid1.npz"]  # no temporary left
+
+
+def test_map_grid_round_trip_and_bad_grids(tmp_path):
+    grid = MapGrid(stride=32.0, offset=0.0, height=144, width=256)
+    back = load_prediction(save_prediction(tmp_path / "vid1.npz", _pred(grid=grid)))
+    assert back.grid == grid
+    with pytest.raises(InputError, match="'grid' needs maps and a positive stride"):
+        save_prediction(tmp_path / "bad.npz", _pred(grid=MapGrid(0.0, 0.0, 144, 256)))
+    scores = np.zeros((3, 2), np.float32)
+    with pytest.raises(InputError, match="'grid' needs maps"):
+        save_prediction(tmp_path / "bad.npz", _pred(maps=None, scores=scores, grid=grid))
+    path = tmp_path / "short.npz"
+    arrays = dict(np.load(tmp_path / "vid1.npz"))
+    np.savez(path, **{**arrays, "grid": np.array([32.0, 0.0])})
+    with pytest.raises(InputError, match=r"short.npz: 'grid' must be 4 finite numbers"):
+        load_prediction(path)
 
 
 def test_frame_scores_are_scores_or_the_spatial_max():

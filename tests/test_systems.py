@@ -3,6 +3,7 @@ the four action targets, every config instantiates, and a killed run resumes."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 import torch
 import yaml
 
-from ipd.evaluation.predictions import load_prediction
+from ipd.evaluation.predictions import MapGrid, load_prediction, save_prediction
 from ipd.models.vgg_fcn import VGGFCN
 from ipd.staging.checkpoints import checkpoint_identity, load_system
 from ipd.staging.teach import teach
@@ -86,13 +87,22 @@ def test_teachers_cover_every_video_with_the_checkpoint_identity(trained, tiny_w
     # 6-s video: ceil(6 / 0.512) = 12 analysis frames, sound output k at t = k * 0.512 s.
     assert pred.scores.shape[1] == 9 and pred.scores.shape[0] >= 12
     np.testing.assert_allclose(pred.times[:3], [0.0, 0.512, 1.024])
-    maps = load_prediction(trained["runs"] / "teach_object" / "violin_train_000.npz").maps
-    # 128-px frames of 16:9 videos: 128 x 72 -> ceil(72/32) x ceil(128/32) = 3 x 4 maps.
-    assert maps.shape == (12, 9, 3, 4)
+    objects = load_prediction(trained["runs"] / "teach_object" / "violin_train_000.npz")
+    # 128-px frames of 16:9 videos: 128 x 72 -> ceil(72/32) x ceil(128/32) = 3 x 4 maps, cell
+    # (i, j) looking at pixel (32 j, 32 i) of that 72 x 128 input.
+    assert objects.maps.shape == (12, 9, 3, 4)
+    assert objects.grid == MapGrid(stride=32, offset=0, height=72, width=128)
     # A rerun from the same checkpoint skips every video.
     report = teach("sound", trained["sound"], tiny_world, tiny_world.parent / "cache",
                    trained["runs"] / "teach_sound", progress=False)  # fmt: skip
     assert report.written == [] and len(report.skipped) == 27
+    # An object teacher file from before the grid was stored is recomputed, the others reused.
+    path = trained["runs"] / "teach_object" / "violin_train_000.npz"
+    save_prediction(path, dataclasses.replace(objects, grid=None))
+    report = teach("object", trained["object"], tiny_world, tiny_world.parent / "cache",
+                   trained["runs"] / "teach_object", progress=False)  # fmt: skip
+    assert report.written == ["violin_train_000"] and len(report.skipped) == 26
+    assert load_prediction(path).grid == objects.grid
 
 
 @pytest.mark.parametrize("target", ["VT", "ST", "OT", "SOT"])

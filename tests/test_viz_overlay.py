@@ -9,6 +9,7 @@ import pytest
 
 from ipd.errors import InputError
 from ipd.evaluation.action import argmax_xy, upsample
+from ipd.evaluation.predictions import MapGrid
 from ipd.viz.overlay import (
     KEYPOINT_RGB,
     PEAK_RGB,
@@ -38,6 +39,12 @@ def test_peak_marker_sits_on_the_evaluations_argmax():
     assert tuple(out[50, 10]) == (100, 100, 100)  # far from the cross: untouched
     changed = np.argwhere(np.any(out != 100, axis=2))
     assert np.abs(changed - [16, 48]).max() <= 8  # the whole cross is around the peak
+    # With the network's grid (stride 10 on this 65 x 65 input), cell (1, 3) sits at (30, 10):
+    # the cross goes where the spatial metric then scores.
+    grid = MapGrid(10, 0, 65, 65)
+    assert peak_xy(heat, 65, 65, grid) == (30, 10)
+    placed = _plain(frame, heat, alpha=0.0, peak=True, grid=grid)
+    assert tuple(placed[10, 30]) == PEAK_RGB and tuple(placed[16, 48]) == (100, 100, 100)
 
 
 def test_peak_and_keypoints_follow_an_enlarged_frame():

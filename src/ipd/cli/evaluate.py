@@ -33,6 +33,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "boxes (Annotations/ + JPEGImages/; `ipd synth --object-boxes`) instead of the "
         "dataset's annotations/boxes, which are then scored too (hit_rate_frames.json)",
     )
+    p.add_argument(
+        "--corners",
+        action="store_true",
+        help="stretch each map over the frame corner to corner (align_corners=True), as the "
+        "authors' scripts did, instead of placing each cell where the network looks (default); "
+        "spatial distances and hit rates then measure that convention's offsets too",
+    )
     p.add_argument("--workers", type=int, default=2, help="feature-extraction processes")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     p.set_defaults(func=run)
@@ -55,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("ipd evaluate: give --runs or at least one checkpoint")
     result = evaluate_split(
         models, args.dataset, args.out, cache=args.cache, split=args.split,
-        labels=args.labels, workers=args.workers, boxes=args.boxes,
+        labels=args.labels, workers=args.workers, boxes=args.boxes, corners=args.corners,
     )  # fmt: skip
     out = Path(args.out)
     print((out / "tables.md").read_text())

@@ -76,6 +76,7 @@ def write_overlay_video(
         frame_times=times,
         map_times=fused.times,
         label=f"{det.names[channel]} ({det.info['fusion']})",
+        grid=fused.grid,
     )
     return write_mp4(path, drawn, fps)
 
@@ -170,4 +171,5 @@ def _subset(pred: Prediction, keep: np.ndarray) -> Prediction:
         pred.source,
         maps=None if pred.maps is None else pred.maps[keep],
         scores=None if pred.scores is None else pred.scores[keep],
+        grid=pred.grid,
     )

@@ -1,9 +1,9 @@
 """What ``ipd detect`` writes per video: the scores table (CSV and JSON) and the summary line.
 
 Peak locations follow the evaluation (``ipd.evaluation.action``): the fused map of each instrument
-is upsampled bilinearly (``align_corners=True``) to the frame resized so that its longer side is
-256 px, and its first arg-max is the peak ``(x, y)`` = (column, row) in that frame. In
-original-video pixels the peak is the centre of that pixel scaled back:
+is upsampled bilinearly, each cell where the network looks (its ``MapGrid``), to the frame resized
+so that its longer side is 256 px, and its first arg-max is the peak ``(x, y)`` = (column, row)
+in that frame. In original-video pixels the peak is the centre of that pixel scaled back:
 ``x_src = (x + 0.5) * W_src / W_256 - 0.5`` (same for ``y``), rounded to 0.1 px.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ipd.evaluation.action import upsample
+from ipd.evaluation.predictions import MapGrid
 from ipd.features.video import resized_shape
 from ipd.files import atomic_path
 
@@ -24,19 +25,23 @@ EVAL_SIZE = 256  # the frame key points and peaks are measured in (annotations/F
 PEAK_BATCH = 16  # frames upsampled at once (9 maps of 256 x 144 float32 each: ~1.3 MB per frame)
 
 
-def peaks(maps: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
+def peaks(
+    maps: np.ndarray, frame_shape: tuple[int, int], grid: MapGrid | None = None
+) -> np.ndarray:
     """Arg-max of each upsampled map: ``(T, G, h, w)`` -> ``(T, G, 2)`` int ``(x, y)``.
 
     Args:
         maps: probability maps.
         frame_shape: ``(H, W)`` of the frame to upsample to (pixels of the 256-px frame).
+        grid: where the cells sit in the network input (None: corner to corner).
     """
     height, width = frame_shape
+    cells = grid.cells(height, width) if grid is not None else None
     t, g = maps.shape[:2]
     out = np.zeros((t, g, 2), dtype=np.int64)
     for start in range(0, t, PEAK_BATCH):
         part = maps[start : start + PEAK_BATCH]
-        big = upsample(part.reshape(-1, *maps.shape[2:]), height, width)  # (n * G, H, W)
+        big = upsample(part.reshape(-1, *maps.shape[2:]), height, width, cells=cells)
         flat = big.reshape(len(big), -1).argmax(axis=1)  # first maximum, row-major
         rows, cols = np.divmod(flat, width)
         out[start : start + len(part)] = np.stack([cols, rows], axis=-1).reshape(-1, g, 2)

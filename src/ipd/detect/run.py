@@ -212,12 +212,14 @@ def predict(
             "action": Prediction(
                 video_id, times, names, sources["action"],
                 maps=all_maps(detector.action, feats, "flow"),
+                grid=detector.action.map_grid(*feats.frame_size),
             )
         }  # fmt: skip
         if detector.object is not None:
             preds["object"] = Prediction(
                 video_id, times, names, sources["object"],
                 maps=all_maps(detector.object, feats, "rgb"),
+                grid=detector.object.map_grid(*feats.frame_size),
             )  # fmt: skip
         if has_audio:
             _, scores = sound_scores(detector.sound, feats, detector.params.windows)
@@ -238,7 +240,7 @@ def detections(
 ) -> Detections:
     """Per-frame scores of every model and the fused map's peaks (256-px and video pixels)."""
     shape_256 = frame_shape_256(source_shape)
-    peak = peaks(preds["fused"].maps, shape_256)
+    peak = peaks(preds["fused"].maps, shape_256, preds["fused"].grid)
     info["frame_256"] = {"width": shape_256[1], "height": shape_256[0]}
     return Detections(
         video_id=video_id,

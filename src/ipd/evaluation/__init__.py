@@ -17,8 +17,13 @@ Choices where the paper is silent or ambiguous, and what the authors' released s
   all positive or all negative has no AUC; it is skipped and listed in ``skipped_videos`` (the
   authors skip it through the exception sklearn raises). Averaging: per video, per instrument,
   then over instruments (their "micro" file is this mean of the class-wise means).
-- Spatial: bilinear upsampling with ``align_corners=True`` (the authors'
-  ``nn.UpsamplingBilinear2d``; ``align_corners=False`` is an option); arg-max ties go to the first
+- Spatial: bilinear upsampling with each map cell placed where the network looks (the
+  prediction's ``MapGrid``: cell ``(i, j)`` of the VGG FCN at input pixel ``(32 j, 32 i)``). The
+  authors stretched the maps corner to corner (``nn.UpsamplingBilinear2d``, i.e.
+  ``align_corners=True``), but on maps computed from the full-resolution video, where that moves
+  a cell by at most ~12 px of the 256-px frame; on our 256-px inputs it would move it by up to
+  31 px, so it is only an option (``corners=True``, ``ipd evaluate --corners``), and what
+  predictions without a grid get. Arg-max ties go to the first
   pixel in row-major order (``np.argmax``); the arg-max pixel index ``(column, row)`` is compared
   with key points ``(x, y)`` in the same pixel grid, no half-pixel shift. Mean per video over its
   positive frames, per instrument over videos, then over instruments. The authors' overall spatial

@@ -6,12 +6,17 @@ positive when it has at least one key point. ROC AUC (scikit-learn, ties count o
 frames of one video; videos whose frames are all positive or all negative have no AUC and are
 skipped (and listed). Then the mean over the videos of an instrument, then over instruments.
 
-Spatial: for each positive frame the map for ``g`` is upsampled bilinearly to the frame size
-(``align_corners=True`` by default, as the authors' ``nn.UpsamplingBilinear2d``); its arg-max pixel
-``M = (x, y)`` (first maximum in row-major order when tied) scores ``min_l ||l - M||_2`` over the
-frame's key points ``l``, in pixels of the 256-px frame. Mean per video (videos without positive
-frames skipped), per instrument, then over instruments. An instrument with no scored video gets
-None and is left out of the mean over instruments.
+Spatial: for each positive frame the map for ``g`` is upsampled bilinearly to the frame size, each
+cell placed where the network looks: cell ``(i, j)`` of a stride-``s`` network sees the input
+around pixel ``(x, y) = (s j, s i)``, so it goes there (scaled to the frame), values between cells
+are bilinear and beyond the last cell the edge value (``MapGrid`` of :mod:`.predictions`). With
+``corners=True``, or for predictions without their geometry, the map is stretched corner to corner
+(``align_corners=True``) as the authors' scripts (``nn.UpsamplingBilinear2d``) did: that draws the
+last cell of an 8-cell map of a 256-px input at pixel 255 although it looks at pixel 224. Its
+arg-max pixel ``M = (x, y)`` (first maximum in row-major order when tied) scores
+``min_l ||l - M||_2`` over the frame's key points ``l``, in pixels of the 256-px frame. Mean per
+video (videos without positive frames skipped), per instrument, then over instruments. An
+instrument with no scored video gets None and is left out of the mean over instruments.
 """
 
 from __future__ import annotations
@@ -67,14 +72,45 @@ def video_auc(positives: np.ndarray, scores: np.ndarray) -> float | None:
     return float(roc_auc_score(positives, np.asarray(scores, dtype=np.float64)))
 
 
-def upsample(maps: np.ndarray, height: int, width: int, align_corners: bool = True) -> np.ndarray:
-    """Bilinear upsampling of ``(n, h, w)`` maps to ``(n, height, width)`` (float32, torch)."""
+def upsample(
+    maps: np.ndarray,
+    height: int,
+    width: int,
+    align_corners: bool = True,
+    cells: tuple[tuple[float, float], tuple[float, float]] | None = None,
+) -> np.ndarray:
+    """Bilinear upsampling of ``(n, h, w)`` maps to ``(n, height, width)`` float32.
+
+    Args:
+        cells: ``((y0, dy), (x0, dx))`` (:meth:`MapGrid.cells`): cell ``(i, j)`` lands on pixel
+            ``(x, y) = (x0 + dx j, y0 + dy i)``, pixels between cells are bilinear, pixels
+            beyond the first or last cell take the edge value. None: torch's resize of the
+            whole map to the frame (``align_corners`` as in ``F.interpolate``).
+    """
+    if cells is not None:
+        rows = _linear_weights(height, maps.shape[-2], *cells[0])  # (height, h)
+        cols = _linear_weights(width, maps.shape[-1], *cells[1])  # (width, w)
+        return np.einsum("yh,nhw,xw->nyx", rows, np.asarray(maps, np.float64), cols).astype(
+            np.float32
+        )
     import torch  # imported here so that reading metrics or tables does not load torch
     import torch.nn.functional as F
 
     x = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))[:, None]
     y = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=align_corners)
     return y[:, 0].numpy()
+
+
+def _linear_weights(size: int, cells: int, first: float, step: float) -> np.ndarray:
+    """``(size, cells)`` linear-interpolation weights of pixels ``0 .. size-1`` from cells at
+    ``first, first + step, ...`` (clamped to the first and last cell)."""
+    pos = np.clip((np.arange(size) - first) / step, 0, cells - 1)
+    low = np.floor(pos).astype(int)
+    high = np.minimum(low + 1, cells - 1)
+    weights = np.zeros((size, cells))
+    np.add.at(weights, (np.arange(size), low), 1 - (pos - low))
+    np.add.at(weights, (np.arange(size), high), pos - low)
+    return weights
 
 
 def argmax_xy(image: np.ndarray) -> tuple[int, int]:
@@ -142,9 +178,10 @@ def spatial_distance(
     annotations: Mapping[str, VideoAnnotation],
     predictions: Mapping[str, Prediction],
     instruments: Sequence[str],
-    align_corners: bool = True,
+    corners: bool = False,
 ) -> Summary:
-    """Spatial distance (px) of one model with maps over the annotated videos."""
+    """Spatial distance (px) of one model with maps over the annotated videos (``corners``: the
+    authors' corner-to-corner upsampling instead of cells where the network looks)."""
     per_video = {}
     for vid, ann in annotations.items():
         pred = _prediction(predictions, ann.video_id)
@@ -158,7 +195,9 @@ def spatial_distance(
         maps = pred.maps[index, pred.channel(ann.instrument)]  # (n, h, w)
         distances = []
         for frame, heat in zip(frames, maps, strict=True):
-            full = upsample(heat[None], frame.height, frame.width, align_corners)[0]
+            placed = pred.grid is not None and not corners
+            cells = pred.grid.cells(frame.height, frame.width) if placed else None
+            full = upsample(heat[None], frame.height, frame.width, cells=cells)[0]
             distances.append(min_distance(argmax_xy(full), frame.keypoints))
         per_video[vid] = float(np.mean(distances))
     return summarize(per_video, _instrument_of(annotations), instruments)
@@ -183,7 +222,7 @@ def evaluate(
     annotations: Mapping[str, VideoAnnotation],
     predictions: Mapping[str, Prediction],
     instruments: Sequence[str],
-    align_corners: bool = True,
+    corners: bool = False,
 ) -> RowResult:
     """Both metrics of one model: temporal always, spatial when every prediction has maps.
 
@@ -194,9 +233,7 @@ def evaluate(
     has_maps = all(
         _prediction(predictions, ann.video_id).maps is not None for ann in annotations.values()
     )
-    spatial = (
-        spatial_distance(annotations, predictions, instruments, align_corners) if has_maps else None
-    )
+    spatial = spatial_distance(annotations, predictions, instruments, corners) if has_maps else None
     return RowResult(temporal=temporal, spatial=spatial)
 
 
@@ -211,7 +248,7 @@ def evaluate_rows(
     annotations: Mapping[str, VideoAnnotation],
     rows: Mapping[str, Mapping[str, Prediction] | None],
     instruments: Sequence[str],
-    align_corners: bool = True,
+    corners: bool = False,
 ) -> dict[str, RowResult]:
     """Evaluate every table row: name -> its predictions, or None for the Center baseline.
 
@@ -221,7 +258,7 @@ def evaluate_rows(
     return {
         name: evaluate_center(annotations, instruments)
         if preds is None
-        else evaluate(annotations, preds, instruments, align_corners)
+        else evaluate(annotations, preds, instruments, corners)
         for name, preds in rows.items()
     }
 

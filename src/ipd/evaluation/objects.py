@@ -1,11 +1,13 @@
 """Object-model hit rate on PASCAL VOC boxes (SPEC 7, Table 4.7 style, §4.3.2).
 
 For an image and an instrument boxed in it, the object map of that instrument is upsampled
-bilinearly to the image size (``<size>`` of the XML) and its arg-max pixel ``(x, y)`` (first maximum
-in row-major order) is a **hit** when it falls inside a box of that instrument, bounds included:
-``xmin <= x <= xmax`` and ``ymin <= y <= ymax``, in the pixel grid of the arg-max (box coordinates
-are used as written, as the authors did). Each (image, boxed instrument) pair is one trial; the hit
-rate of a class is hits / trials, and the mean is over classes with at least one trial.
+bilinearly to the image size (``<size>`` of the XML), each cell where the network looks when the
+map's ``MapGrid`` is given (as the spatial metric, :mod:`.action`), and its arg-max pixel
+``(x, y)`` (first maximum in row-major order) is a **hit** when it falls inside a box of that
+instrument, bounds included: ``xmin <= x <= xmax`` and ``ymin <= y <= ymax``, in the pixel grid
+of the arg-max (box coordinates are used as written, as the authors did). Each (image, boxed
+instrument) pair is one trial; the hit rate of a class is hits / trials, and the mean is over
+classes with at least one trial.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from ipd.errors import InputError
 from ipd.evaluation.action import argmax_xy, upsample
+from ipd.evaluation.predictions import MapGrid
 from ipd.evaluation.tables import format_auc, markdown_table
 from ipd.labels import LabelSpace
 
@@ -115,9 +118,17 @@ def read_voc_dir(folder: str | Path, labels: LabelSpace | None = None) -> list[B
     return [read_voc(p, labels) for p in sorted(folder.glob("*.xml"))]
 
 
-def is_hit(class_map: np.ndarray, boxes: Sequence[Box], width: int, height: int) -> bool:
-    """Whether the arg-max of ``(h, w)`` upsampled to ``height x width`` is in one of ``boxes``."""
-    x, y = argmax_xy(upsample(class_map[None], height, width)[0])
+def is_hit(
+    class_map: np.ndarray,
+    boxes: Sequence[Box],
+    width: int,
+    height: int,
+    grid: MapGrid | None = None,
+) -> bool:
+    """Whether the arg-max of ``(h, w)`` upsampled to ``height x width`` is in one of ``boxes``
+    (``grid``: where the cells sit in the network input; None: corner to corner)."""
+    cells = grid.cells(height, width) if grid is not None else None
+    x, y = argmax_xy(upsample(class_map[None], height, width, cells=cells)[0])
     return any(box.contains(x, y) for box in boxes)
 
 
@@ -125,6 +136,7 @@ def hit_rate(
     images: Sequence[BoxImage],
     maps: Mapping[str, np.ndarray],
     label_names: Sequence[str],
+    grids: Mapping[str, MapGrid] | None = None,
 ) -> HitRate:
     """Object hit rate per class.
 
@@ -132,6 +144,8 @@ def hit_rate(
         images: the VOC annotations (:func:`read_voc_dir`).
         maps: image id -> the object model's ``(G, h, w)`` maps for that image.
         label_names: output channel order of the maps (and the classes reported).
+        grids: image id -> where the map cells sit in the network input (missing: corner to
+            corner).
 
     Raises:
         InputError: an image without maps, or maps with the wrong number of channels.
@@ -154,7 +168,8 @@ def hit_rate(
             g = lower.index(name.lower())
             boxes = [b for b in image.boxes if b.label.lower() == name.lower()]
             trials[label_names[g]] += 1
-            hits[label_names[g]] += is_hit(image_maps[g], boxes, image.width, image.height)
+            grid = (grids or {}).get(image.image_id)
+            hits[label_names[g]] += is_hit(image_maps[g], boxes, image.width, image.height, grid)
     per_class = {n: hits[n] / trials[n] if trials[n] else None for n in label_names}
     valid = [v for v in per_class.values() if v is not None]
     return HitRate(

@@ -11,11 +11,16 @@ One ``<video_id>.npz`` per video and model (``np.savez_compressed``, loaded with
 | ``video_id`` | 0-d str | the video id |
 | ``label_names`` | ``(G,)`` str | output channel ``g`` -> label name |
 | ``source`` | 0-d str | checkpoint identity (path, run id, ...) |
+| ``grid`` | ``(4,)`` float64 | optional, with maps: ``stride, offset, H, W`` (``MapGrid``) |
 
 At least one of ``maps`` and ``scores`` is present. A whole column of NaN in ``scores`` marks a
 class the model does not cover (e.g. Accordion for the MagnaTagATune tagger). Frames are matched to
 annotations by timestamp, never by position: an annotated frame at ``t`` takes the prediction whose
 time is nearest to ``t``, which must be strictly within half an analysis period (0.256 s).
+
+``grid`` says where the map cells are: cell ``(i, j)`` looks at the ``H x W`` network input
+around pixel ``(x, y) = (offset + stride j, offset + stride i)`` (the VGG FCN: stride 32, offset
+0). Without it, maps are stretched over the frame corner to corner, as the authors' scripts did.
 """
 
 from __future__ import annotations
@@ -35,6 +40,29 @@ _RANGE_SLACK = 1e-4  # float32 sigmoid outputs may overshoot [0, 1] by rounding
 
 
 @dataclass(frozen=True)
+class MapGrid:
+    """Where the cells of a map sit in the network input (same on both axes).
+
+    Attributes:
+        stride: input pixels between neighbouring cells.
+        offset: input pixel that cell 0 is centred on.
+        height: network input height (px).
+        width: network input width (px).
+    """
+
+    stride: float
+    offset: float
+    height: int
+    width: int
+
+    def cells(self, height: int, width: int) -> tuple[tuple[float, float], tuple[float, float]]:
+        """``((y0, dy), (x0, dx))``: pixel of cell 0 and pixels between cells in a
+        ``height x width`` frame of the video (the network input scaled to it)."""
+        sy, sx = height / self.height, width / self.width
+        return (self.offset * sy, self.stride * sy), (self.offset * sx, self.stride * sx)
+
+
+@dataclass(frozen=True)
 class Prediction:
     """One model's outputs for one video.
 
@@ -45,6 +73,7 @@ class Prediction:
         source: checkpoint identity, kept for provenance.
         maps: ``(T, G, h, w)`` float32 in [0, 1], or None for temporal-only models.
         scores: ``(T, G)`` float32 in [0, 1], or None for spatial models.
+        grid: where the map cells sit in the network input (None: unknown).
         path: the file it was read from (for error messages), or None.
     """
 
@@ -54,6 +83,7 @@ class Prediction:
     source: str
     maps: np.ndarray | None = None
     scores: np.ndarray | None = None
+    grid: MapGrid | None = None
     path: Path | None = None
 
     @property
@@ -104,6 +134,9 @@ def validate(pred: Prediction) -> None:
         covered = value[finite]
         if covered.size and (covered.min() < -_RANGE_SLACK or covered.max() > 1 + _RANGE_SLACK):
             raise InputError(f"{where}: '{key}' must lie in [0, 1]")
+    grid = pred.grid
+    if grid is not None and (min(grid.stride, grid.height, grid.width) <= 0 or pred.maps is None):
+        raise InputError(f"{where}: 'grid' needs maps and a positive stride and input size")
 
 
 def save_prediction(path: str | Path, pred: Prediction) -> Path:
@@ -124,6 +157,9 @@ def save_prediction(path: str | Path, pred: Prediction) -> Path:
         arrays["maps"] = np.asarray(pred.maps, dtype=np.float32)
     if pred.scores is not None:
         arrays["scores"] = np.asarray(pred.scores, dtype=np.float32)
+    if pred.grid is not None:
+        g = pred.grid
+        arrays["grid"] = np.array([g.stride, g.offset, g.height, g.width], dtype=np.float64)
     with atomic_path(path) as tmp, tmp.open("wb") as handle:
         np.savez_compressed(handle, **arrays)
     return path
@@ -149,10 +185,17 @@ def load_prediction(path: str | Path) -> Prediction:
         source=str(arrays["source"]),
         maps=arrays["maps"].astype(np.float32) if "maps" in arrays else None,
         scores=arrays["scores"].astype(np.float32) if "scores" in arrays else None,
+        grid=_grid(path, arrays["grid"]) if "grid" in arrays else None,
         path=path,
     )
     validate(pred)
     return pred
+
+
+def _grid(path: Path, value: np.ndarray) -> MapGrid:
+    if value.shape != (4,) or not np.all(np.isfinite(value)):
+        raise InputError(f"{path}: 'grid' must be 4 finite numbers (stride, offset, H, W)")
+    return MapGrid(float(value[0]), float(value[1]), int(value[2]), int(value[3]))
 
 
 def load_predictions(folder: str | Path, video_ids: Iterable[str]) -> dict[str, Prediction]:

@@ -157,6 +157,7 @@ def write_side_by_side(video: ReportVideo, path: Path, models: Sequence[str]) ->
         instrument=video.instrument,
         title=f"{video.video_id} ({video.instrument}): action maps by model",
         column_notes=notes,
+        grids={m: video.predictions[m].grid for m in models},
     )
 
 
@@ -179,7 +180,8 @@ def write_overlays(
         format (``gif``, ``mp4``, ``webm``) -> written path.
     """
     height, width = video.frames.shape[1:3]
-    maps = upsample_maps(maps_at(video.predictions[model], instrument, video.times), height, width)
+    pred = video.predictions[model]
+    maps = upsample_maps(maps_at(pred, instrument, video.times), height, width, pred.grid)
     show_points = instrument.lower() == video.instrument.lower()
     frames = list(
         overlay_sequence(
@@ -222,7 +224,7 @@ def peak_rows(
             k = int(np.argmax(scores))
             where = "NA"
             if pred.maps is not None:
-                x, y = peak_xy(pred.maps[k, g], height, width)
+                x, y = peak_xy(pred.maps[k, g], height, width, pred.grid)
                 where = f"({x}, {y})"
             rows.append([instrument, model, f"{scores[k]:.3f}", f"{pred.times[k]:.2f}", where])
     return rows

@@ -87,11 +87,14 @@ def evaluate_split(
     workers: int = 1,
     progress: bool = True,
     boxes: str | Path | None = None,
+    corners: bool = False,
 ) -> dict:
     """Evaluate ``models`` on ``dataset``'s ``split``; returns the metrics table (row -> scores).
 
     ``boxes``: the object hit rate's images with boxes (a VOC folder: ``Annotations/`` +
-    ``JPEGImages/``; default ``dataset/annotations/boxes``).
+    ``JPEGImages/``; default ``dataset/annotations/boxes``). ``corners``: upsample maps corner to
+    corner as the authors' scripts, not with each cell where the network looks
+    (:mod:`ipd.evaluation.action`).
     """
     dataset, out = Path(dataset), Path(out)
     cache = Path(cache) if cache is not None else out / "cache"
@@ -126,7 +129,7 @@ def evaluate_split(
             rows[fusion_name(name, with_sound=True)] = fuse_all(preds[name], sound)
         if obj and sound:
             rows[fusion_name(name, True, True)] = fuse_all(preds[name], obj, sound)
-    results = evaluate_rows(annotations, rows, names)
+    results = evaluate_rows(annotations, rows, names, corners)
     write_metrics(out / "metrics.json", results)
     metrics = read_metrics(out / "metrics.json")
     write_tables(metrics, out)
@@ -138,7 +141,7 @@ def evaluate_split(
         extra["sound_auc"] = asdict(sound_frame_auc(sound, activity, names))
     if models.object is not None:
         box_sets = _box_sets(dataset, boxes)
-        extra.update(_hit_rates(models.object, box_sets, label_space))
+        extra.update(_hit_rates(models.object, box_sets, label_space, corners))
     for key, value in extra.items():
         write_text_atomic(out / f"{key}.json", json.dumps(value, indent=2) + "\n")
     claims = check_claims(metrics, **_claim_rows(models))
@@ -195,25 +198,30 @@ def _box_sets(dataset: Path, boxes: str | Path | None) -> dict[str, Path]:
     return sets
 
 
-def _hit_rates(checkpoint: Path, box_sets: dict[str, Path], labels: LabelSpace) -> dict:
+def _hit_rates(
+    checkpoint: Path, box_sets: dict[str, Path], labels: LabelSpace, corners: bool = False
+) -> dict:
     """:func:`_hit_rate` of one object checkpoint (loaded once) on each folder, as dicts."""
     if not box_sets:
         return {}
     system = load_system(ObjectLocaliser, checkpoint)
     size = extract_params_of(checkpoint).size
     return {
-        key: asdict(_hit_rate(system, size, folder, labels)) for key, folder in box_sets.items()
+        key: asdict(_hit_rate(system, size, folder, labels, corners))
+        for key, folder in box_sets.items()
     }
 
 
 @torch.no_grad()
-def _hit_rate(system: ObjectLocaliser, size: int, boxes: Path, labels: LabelSpace):
+def _hit_rate(
+    system: ObjectLocaliser, size: int, boxes: Path, labels: LabelSpace, corners: bool = False
+):
     """Object hit rate (Table 4.7) on the VOC images, each resized (longer side ``size``) like
-    the training frames."""
+    the training frames; the maps' cells are placed where the network looks."""
     import cv2
 
     images = read_voc_dir(boxes / "Annotations", labels)
-    maps = {}
+    maps, grids = {}, {}
     for image in images:
         path = boxes / "JPEGImages" / f"{image.image_id}.jpg"
         bgr = cv2.imread(str(path))
@@ -225,4 +233,6 @@ def _hit_rate(system: ObjectLocaliser, size: int, boxes: Path, labels: LabelSpac
         rgb = cv2.cvtColor(cv2.resize(bgr, new, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
         x = torch.from_numpy(rgb.transpose(2, 0, 1)[None].astype(np.float32))
         maps[image.image_id] = system.maps(x)[0].numpy()
-    return hit_rate(images, maps, labels.names)
+        if not corners:
+            grids[image.image_id] = system.map_grid(new[1], new[0])
+    return hit_rate(images, maps, labels.names, grids)

@@ -86,7 +86,8 @@ def teach(
                     pred = Prediction(entry.video_id, times, names, source, scores=scores)
                 else:
                     times, maps = frame_maps(system, feats, stream)
-                    pred = Prediction(entry.video_id, times, names, source, maps=maps)
+                    grid = system.map_grid(*feats.frame_size)
+                    pred = Prediction(entry.video_id, times, names, source, maps=maps, grid=grid)
             save_prediction(path, pred)
             report.written.append(entry.video_id)
         except InputError as err:
@@ -95,7 +96,10 @@ def teach(
 
 
 def _same_source(path: Path, source: str) -> bool:
+    """The stored prediction came from ``source`` (and, with maps, says where its cells are:
+    files written before the grid was stored are recomputed)."""
     try:
-        return load_prediction(path).source == source
+        pred = load_prediction(path)
     except InputError:
         return False
+    return pred.source == source and (pred.maps is None or pred.grid is not None)

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ipd.data.targets import Target, action_target
+from ipd.evaluation.predictions import MapGrid
 from ipd.systems.base import ClipSystem, OptimizerCallable, flatten_frames
 
 MEAN_RGB = (123.51, 115.77, 102.72)  # the authors' mean image colour (scalers/mean_image.RGB.npy)
@@ -30,6 +31,14 @@ class FrameSystem(ClipSystem):
     def maps(self, x: Tensor) -> Tensor:
         """Probability maps ``(N, G, h, w)`` (the ``O`` or ``A`` of SPEC 5)."""
         return torch.sigmoid(self(x))
+
+    def map_grid(self, height: int, width: int) -> MapGrid | None:
+        """Where the cells of the maps of a ``height x width`` input sit in it (None when the
+        network does not state its geometry)."""
+        geometry = getattr(self.net, "geometry", None)
+        if geometry is None:
+            return None
+        return MapGrid(geometry.stride, geometry.offset, height, width)
 
     def clip_scores(self, batch: dict) -> tuple[Tensor, Tensor]:
         b, n = batch["x"].shape[:2]

@@ -20,6 +20,7 @@ from matplotlib.patches import Patch
 from PIL import Image
 
 from ipd.evaluation.action import argmax_xy
+from ipd.evaluation.predictions import MapGrid
 from ipd.files import atomic_path
 from ipd.timebase import ANALYSIS_PERIOD
 from ipd.viz.overlay import KEYPOINT_RGB, overlay, upsample_maps
@@ -38,6 +39,7 @@ def side_by_side_figure(
     instrument: str = "",
     title: str | None = None,
     column_notes: Sequence[str] | None = None,
+    grids: Mapping[str, MapGrid | None] | None = None,
     alpha: float = 0.45,
     cmap: str = "jet",
     vmin: float = 0.0,
@@ -56,6 +58,7 @@ def side_by_side_figure(
         instrument: the class shown (in the title).
         title: figure title (default: "<instrument>: action maps by training target").
         column_notes: a second title line per column (e.g. "playing", "not playing").
+        grids: model name -> where its map cells sit (missing or None: corner to corner).
         alpha: heat-map weight.
         cmap: matplotlib colormap.
         vmin: value of the colour bar's bottom.
@@ -72,7 +75,8 @@ def side_by_side_figure(
     fig = Figure(figsize=size)
     axes = np.asarray(fig.subplots(len(names), n, squeeze=False))
     for r, name in enumerate(names):
-        maps = upsample_maps(rows[name], height, width)  # once: drawn and arg-maxed
+        grid = (grids or {}).get(name)
+        maps = upsample_maps(rows[name], height, width, grid)  # once: drawn and arg-maxed
         for c in range(n):
             ax = axes[r, c]
             ax.imshow(

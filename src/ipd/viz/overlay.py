@@ -1,11 +1,12 @@
 """Heat maps over video frames: upsampling as the evaluation does, a colormap, alpha blending,
 the arg-max peak, key points, the instrument name and a colour bar drawn into the frame.
 
-The map is upsampled to the frame with :func:`ipd.evaluation.action.upsample` (bilinear,
-``align_corners=True`` by default) and the peak is :func:`ipd.evaluation.action.argmax_xy` of the
-upsampled map, so the cross drawn on a frame is exactly the point the spatial metric scores.
-Colours map ``vmin..vmax`` (default the maps' range ``0..1``, fixed so that frames and models are
-comparable) through a matplotlib colormap; a pixel is ``(1 - alpha) * frame + alpha * colour``.
+The map is upsampled to the frame with :func:`ipd.evaluation.action.upsample` (bilinear, each cell
+where the network looks when its ``MapGrid`` is given, else corner to corner) and the peak is
+:func:`ipd.evaluation.action.argmax_xy` of the upsampled map, so the cross drawn on a frame is
+exactly the point the spatial metric scores. Colours map ``vmin..vmax`` (default the maps' range
+``0..1``, fixed so that frames and models are comparable) through a matplotlib colormap; a pixel is
+``(1 - alpha) * frame + alpha * colour``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from matplotlib import colormaps
 
 from ipd.errors import InputError
 from ipd.evaluation.action import argmax_xy, upsample
+from ipd.evaluation.predictions import MapGrid
 
 KEYPOINT_RGB = (255, 0, 255)  # magenta dots (a colour jet never shows): annotated key points
 PEAK_RGB = (255, 255, 255)  # white cross with a black outline: the map's arg-max
@@ -26,9 +28,10 @@ _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def upsample_map(
-    heat: np.ndarray, height: int, width: int, align_corners: bool = True
+    heat: np.ndarray, height: int, width: int, grid: MapGrid | None = None
 ) -> np.ndarray:
-    """One ``(h, w)`` map upsampled bilinearly to ``(height, width)`` float32, as the evaluation.
+    """One ``(h, w)`` map upsampled bilinearly to ``(height, width)`` float32, as the evaluation
+    (``grid``: where the cells sit, None: corner to corner).
 
     A map already of the frame's size is returned as float32 unchanged.
     """
@@ -37,11 +40,11 @@ def upsample_map(
         raise InputError(f"heat map must be (h, w), got shape {heat.shape}")
     if heat.shape == (height, width):
         return heat
-    return upsample(heat[None], height, width, align_corners)[0]
+    return upsample_maps(heat[None], height, width, grid)[0]
 
 
 def upsample_maps(
-    maps: np.ndarray, height: int, width: int, align_corners: bool = True
+    maps: np.ndarray, height: int, width: int, grid: MapGrid | None = None
 ) -> np.ndarray:
     """``(n, h, w)`` maps upsampled to ``(n, height, width)`` float32 in one call (cheaper than
     one call per map); maps already of that size are returned as they are."""
@@ -50,14 +53,15 @@ def upsample_maps(
         raise InputError(f"maps must be (n, h, w), got shape {maps.shape}")
     if maps.shape[1:] == (height, width):
         return maps
-    return upsample(maps, height, width, align_corners)
+    cells = grid.cells(height, width) if grid is not None else None
+    return upsample(maps, height, width, cells=cells)
 
 
 def peak_xy(
-    heat: np.ndarray, height: int, width: int, align_corners: bool = True
+    heat: np.ndarray, height: int, width: int, grid: MapGrid | None = None
 ) -> tuple[int, int]:
     """``(x, y)`` pixel of the maximum of ``(h, w)`` upsampled to the frame: the scored point."""
-    return argmax_xy(upsample_map(heat, height, width, align_corners))
+    return argmax_xy(upsample_map(heat, height, width, grid))
 
 
 def colorize(
@@ -113,7 +117,7 @@ def overlay(
     caption: str | None = None,
     colorbar: bool = True,
     legend: bool = True,
-    align_corners: bool = True,
+    grid: MapGrid | None = None,
     min_width: int | None = None,
 ) -> np.ndarray:
     """One frame with its heat map, peak, key points and text: ``(H, W, 3)`` uint8.
@@ -135,12 +139,12 @@ def overlay(
         caption: second line of text (model name, time).
         colorbar: draw a colour bar with ``vmin``/``vmax`` on the right edge.
         legend: explain the cross and the dots at the bottom (only when they are drawn).
-        align_corners: upsampling convention (the evaluation's default: True).
+        grid: where the map's cells sit in the frame's video (None: corner to corner).
         min_width: enlarge the output to at least this width (pixels), or None.
     """
     frame = _check_frame(frame)
     height, width = frame.shape[:2]
-    full = upsample_map(heat, height, width, align_corners)
+    full = upsample_map(heat, height, width, grid)
     out = np.ascontiguousarray(blend(frame, full, alpha, cmap, vmin, vmax))
     factor = 1.0
     if min_width is not None and width < min_width:
@@ -215,7 +219,7 @@ def overlay_sequence(
         if frame_times is not None
         else ((frame, None) for frame in frames)
     )
-    align = kwargs.get("align_corners", True)
+    grid = kwargs.get("grid")
     cached: tuple[int, np.ndarray] | None = None
     for i, (frame, t) in enumerate(pairs):
         index = i if t is None else _nearest(map_times, float(t))
@@ -223,7 +227,7 @@ def overlay_sequence(
             raise InputError(f"frame {i} has no map ({len(maps)} maps)")
         frame = _check_frame(frame)
         if cached is None or cached[0] != index:
-            cached = (index, upsample_map(maps[index], *frame.shape[:2], align))
+            cached = (index, upsample_map(maps[index], *frame.shape[:2], grid))
         time_text = f"t = {t:.2f} s" if t is not None else None
         caption = "  ".join(part for part in (title, time_text) if part) or None
         points = keypoints[i] if keypoints is not None else None
