@@ -5,7 +5,7 @@ import pytest
 
 from ipd.errors import InputError
 from ipd.evaluation.fusion import fuse, fuse_all
-from ipd.evaluation.predictions import Prediction
+from ipd.evaluation.predictions import MapGrid, Prediction
 from ipd.timebase import analysis_times
 
 NAMES = ("Cello", "Violin")
@@ -27,6 +27,15 @@ def test_action_times_object():
     np.testing.assert_allclose(fused.maps, expected)
     assert fused.scores is None and fused.source == "A x O"
     np.testing.assert_array_equal(fused.times, analysis_times(2))
+
+
+def test_the_product_keeps_the_map_grid():
+    grid = MapGrid(stride=32, offset=0, height=32, width=64)  # 1 x 2 maps of a 32 x 64 input
+    action = Prediction("v", analysis_times(2), NAMES, "A", maps=A, grid=grid)
+    sound = _pred("S", scores=S)
+    assert fuse(action, sound).grid == grid
+    assert fuse(sound, action).grid == grid  # the grid of the input with maps
+    assert fuse(sound, sound).grid is None
 
 
 def test_action_times_sound_broadcasts_over_space():

@@ -67,8 +67,8 @@ def fuse(first: Prediction, *others: Prediction, source: str | None = None) -> P
         product = product[:, :, 0, 0]  # scores x scores: back to (T, G)
     product = product.astype(np.float32)
     # The product's cells are those of the first input with maps (the others were resampled).
-    grid = next((p for p in (first, *others) if p.maps is not None), None)
-    placed = grid is not None and product.ndim == 4
+    mapped = next((p for p in (first, *others) if p.maps is not None), None)
+    placed = mapped is not None and product.ndim == 4
     return Prediction(
         video_id=first.video_id,
         times=first.times,
@@ -76,7 +76,7 @@ def fuse(first: Prediction, *others: Prediction, source: str | None = None) -> P
         source=source or " x ".join(p.source for p in (first, *others)),
         maps=product if product.ndim == 4 else None,
         scores=product if product.ndim == 2 else None,
-        grid=grid.grid if placed else None,
+        grid=mapped.grid if placed else None,
     )
 
 
