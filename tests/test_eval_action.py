@@ -136,20 +136,22 @@ def test_upsample_to_the_frame_is_bilinear_with_aligned_corners():
 def test_upsample_places_each_cell_where_the_network_looks():
     # Cells 2 px apart from pixel 0: columns x = 0..5 sample the map at 0, .5, 1, 1.5, 2, 2 (edge
     # value beyond the last cell); rows y = 0..3 at 0, .5, 1, 1. Row 0 = [0, .5, 1, .75, .5, .5].
-    up = upsample(MAP[None], 4, 6, cells=((0.0, 2.0), (0.0, 2.0)))[0]
+    up = upsample(MAP[None], 4, 6, grid=MapGrid(stride=2, offset=0, height=4, width=6))[0]
     np.testing.assert_allclose(up[0], [0.0, 0.5, 1.0, 0.75, 0.5, 0.5], atol=1e-6)
     np.testing.assert_allclose(up[:, 2], [1.0, 0.5, 0.0, 0.0], atol=1e-6)
     assert argmax_xy(up) == (2, 0)  # the cell's own pixel; corner to corner gives (3, 0)
     # cell 0 on pixel 1: pixel 0 takes the edge value, the peak moves one pixel right and down
-    shifted = upsample(MAP[None], 4, 6, cells=((1.0, 2.0), (1.0, 2.0)))[0]
+    shifted = upsample(MAP[None], 4, 6, grid=MapGrid(stride=2, offset=1, height=4, width=6))[0]
     np.testing.assert_allclose(shifted[0], [0.0, 0.0, 0.5, 1.0, 0.75, 0.5], atol=1e-6)
 
 
 def test_cells_spread_over_the_corners_equal_torchs_aligned_corners():
     maps = np.random.default_rng(3).random((4, 5, 8)).astype(np.float32)
-    corners = ((0.0, 143 / 4), (0.0, 255 / 7))  # cell i on pixel i (H - 1) / (h - 1)
+    # 5 x 8 cells 36 px apart on a 145 x 253 frame: rows at 0 .. 144, columns at 0 .. 252, the
+    # pixels torch's align_corners=True puts them on (cell i at i (H - 1) / (h - 1)).
+    grid = MapGrid(stride=36, offset=0, height=145, width=253)
     np.testing.assert_allclose(
-        upsample(maps, 144, 256, cells=corners), upsample(maps, 144, 256), atol=1e-5
+        upsample(maps, 145, 253, grid=grid), upsample(maps, 145, 253), atol=1e-5
     )
 
 

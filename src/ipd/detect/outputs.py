@@ -36,12 +36,11 @@ def peaks(
         grid: where the cells sit in the network input (None: corner to corner).
     """
     height, width = frame_shape
-    cells = grid.cells(height, width) if grid is not None else None
     t, g = maps.shape[:2]
     out = np.zeros((t, g, 2), dtype=np.int64)
     for start in range(0, t, PEAK_BATCH):
         part = maps[start : start + PEAK_BATCH]
-        big = upsample(part.reshape(-1, *maps.shape[2:]), height, width, cells=cells)
+        big = upsample(part.reshape(-1, *maps.shape[2:]), height, width, grid=grid)
         flat = big.reshape(len(big), -1).argmax(axis=1)  # first maximum, row-major
         rows, cols = np.divmod(flat, width)
         out[start : start + len(part)] = np.stack([cols, rows], axis=-1).reshape(-1, g, 2)

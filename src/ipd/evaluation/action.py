@@ -9,7 +9,7 @@ skipped (and listed). Then the mean over the videos of an instrument, then over 
 Spatial: for each positive frame the map for ``g`` is upsampled bilinearly to the frame size, each
 cell placed where the network looks: cell ``(i, j)`` of a stride-``s`` network sees the input
 around pixel ``(x, y) = (s j, s i)``, so it goes there (scaled to the frame), values between cells
-are bilinear and beyond the last cell the edge value (``MapGrid`` of :mod:`.predictions`). With
+are bilinear and beyond the last cell the edge value (:class:`MapGrid`). With
 ``corners=True``, or for predictions without their geometry, the map is stretched corner to corner
 (``align_corners=True``) as the authors' scripts (``nn.UpsamplingBilinear2d``) did: that draws the
 last cell of an 8-cell map of a 256-px input at pixel 255 although it looks at pixel 224. Its
@@ -30,7 +30,7 @@ from sklearn.metrics import roc_auc_score
 
 from ipd.errors import InputError
 from ipd.evaluation.keypoints import VideoAnnotation
-from ipd.evaluation.predictions import Prediction, match_frames
+from ipd.evaluation.predictions import MapGrid, Prediction, match_frames
 
 
 @dataclass(frozen=True)
@@ -77,17 +77,19 @@ def upsample(
     height: int,
     width: int,
     align_corners: bool = True,
-    cells: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    grid: MapGrid | None = None,
 ) -> np.ndarray:
     """Bilinear upsampling of ``(n, h, w)`` maps to ``(n, height, width)`` float32.
 
     Args:
-        cells: ``((y0, dy), (x0, dx))`` (:meth:`MapGrid.cells`): cell ``(i, j)`` lands on pixel
-            ``(x, y) = (x0 + dx j, y0 + dy i)``, pixels between cells are bilinear, pixels
-            beyond the first or last cell take the edge value. None: torch's resize of the
-            whole map to the frame (``align_corners`` as in ``F.interpolate``).
+        grid: where the cells sit in the network input: with ``((y0, dy), (x0, dx)) =
+            grid.cells(height, width)``, cell ``(i, j)`` lands on pixel ``(x0 + dx j,
+            y0 + dy i)``, pixels between cells are bilinear, pixels beyond the first or last
+            cell take the edge value. None: torch's resize of the whole map to the frame
+            (``align_corners`` as in ``F.interpolate``).
     """
-    if cells is not None:
+    if grid is not None:
+        cells = grid.cells(height, width)
         rows = _linear_weights(height, maps.shape[-2], *cells[0])  # (height, h)
         cols = _linear_weights(width, maps.shape[-1], *cells[1])  # (width, w)
         return (rows @ np.asarray(maps, np.float64) @ cols.T).astype(np.float32)
@@ -191,11 +193,10 @@ def spatial_distance(
             continue
         index = match_frames(pred.times, np.array([f.timestamp for f in frames]), pred.where)
         maps = pred.maps[index, pred.channel(ann.instrument)]  # (n, h, w)
+        grid = None if corners else pred.grid
         distances = []
         for frame, heat in zip(frames, maps, strict=True):
-            placed = pred.grid is not None and not corners
-            cells = pred.grid.cells(frame.height, frame.width) if placed else None
-            full = upsample(heat[None], frame.height, frame.width, cells=cells)[0]
+            full = upsample(heat[None], frame.height, frame.width, grid=grid)[0]
             distances.append(min_distance(argmax_xy(full), frame.keypoints))
         per_video[vid] = float(np.mean(distances))
     return summarize(per_video, _instrument_of(annotations), instruments)

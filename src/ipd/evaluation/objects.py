@@ -127,8 +127,7 @@ def is_hit(
 ) -> bool:
     """Whether the arg-max of ``(h, w)`` upsampled to ``height x width`` is in one of ``boxes``
     (``grid``: where the cells sit in the network input; None: corner to corner)."""
-    cells = grid.cells(height, width) if grid is not None else None
-    x, y = argmax_xy(upsample(class_map[None], height, width, cells=cells)[0])
+    x, y = argmax_xy(upsample(class_map[None], height, width, grid=grid)[0])
     return any(box.contains(x, y) for box in boxes)
 
 

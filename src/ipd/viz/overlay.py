@@ -53,8 +53,7 @@ def upsample_maps(
         raise InputError(f"maps must be (n, h, w), got shape {maps.shape}")
     if maps.shape[1:] == (height, width):
         return maps
-    cells = grid.cells(height, width) if grid is not None else None
-    return upsample(maps, height, width, cells=cells)
+    return upsample(maps, height, width, grid=grid)
 
 
 def peak_xy(
