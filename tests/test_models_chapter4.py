@@ -8,6 +8,7 @@ from torch.nn import functional as F
 
 from ipd.errors import InputError
 from ipd.models import VGGFCN, SoundFCN
+from ipd.models.layers import LocalResponseNorm
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -206,6 +207,36 @@ def test_vgg_gradients_dropout_and_freezing() -> None:
     assert all(p.grad is not None for p in model.late_parameters())
     model.set_early_trainable(True)
     assert all(p.requires_grad for p in model.parameters())
+
+
+@pytest.mark.parametrize("size", [5, 4, 3])
+def test_local_response_norm_matches_torch(size: int) -> None:
+    """Same outputs as torch's LRN (bit for bit for size 5), same gradient (float64), also for
+    even windows (asymmetric: 2 channels before, 1 after for size 4) and channels-last input."""
+    torch.manual_seed(size)
+    ours = LocalResponseNorm(size, alpha=1e-2, beta=0.75, k=2.0)
+    theirs = torch.nn.LocalResponseNorm(size, alpha=1e-2, beta=0.75, k=2.0)
+    x = torch.randn(3, 7, 5, 6) * 30
+    nhwc = x.contiguous(memory_format=torch.channels_last)
+    for y in (ours(x), ours(nhwc)):
+        if size == 5:  # the paper's window: the same sums in the same order
+            assert torch.equal(y, theirs(x))
+        torch.testing.assert_close(y, theirs(x), rtol=1e-6, atol=0)
+
+    x64 = x.double().requires_grad_()
+    grad = torch.randn_like(x64)
+    (ours_grad,) = torch.autograd.grad(ours(x64), x64, grad)
+    (their_grad,) = torch.autograd.grad(theirs(x64), x64, grad)
+    assert torch.allclose(ours_grad, their_grad, rtol=1e-12, atol=1e-14)
+    assert torch.autograd.gradcheck(ours, (x64[:1, :, :2, :2].detach().requires_grad_(),))
+
+
+def test_local_response_norm_by_hand() -> None:
+    """One pixel, channels (1, 2, 3), size 3, alpha 3, beta 1, k 1: channel c is divided by
+    1 + (sum of squares of channels c-1 .. c+1): 1 / 6, 2 / 15, 3 / 14."""
+    x = torch.tensor([1.0, 2.0, 3.0]).view(1, 3, 1, 1)
+    y = LocalResponseNorm(3, alpha=3.0, beta=1.0, k=1.0)(x)
+    assert torch.allclose(y.flatten(), torch.tensor([1 / 6, 2 / 15, 3 / 14]))
 
 
 def test_vgg_load_early_weights(tmp_path) -> None:

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from ipd.errors import InputError
 from ipd.models.layers import (
     Geometry,
+    LocalResponseNorm,
     geometry,
     init_output,
     init_xavier,
@@ -98,7 +99,7 @@ class VGGFCN(nn.Module):
         self.features = nn.Sequential(
             OrderedDict(
                 **conv(1, in_channels, c[0], 7, stride=2, padding=3),
-                lrn1=nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0),
+                lrn1=LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0),
                 pool1=_pool(),
                 **conv(2, c[0], c[1], 5, stride=2, padding=2),
                 pool2=_pool(),
@@ -128,8 +129,13 @@ class VGGFCN(nn.Module):
             self.load_early_weights(pretrained_early)
 
     def forward_features(self, x: Tensor) -> Tensor:
-        """Conv1-5 with their pools: ``(batch, C, H, W) -> (batch, c5, ceil(H/32), ceil(W/32))``."""
-        return self.features(x)
+        """Conv1-5 with their pools: ``(batch, C, H, W) -> (batch, c5, ceil(H/32), ceil(W/32))``.
+
+        Runs channels-last (same values up to float rounding): oneDNN's NCHW weight gradient of
+        Conv1 (few channels, full resolution) and the NCHW max pool were the slowest parts of a
+        CPU training step; channels-last makes a step of the demo's action model ~15 % faster.
+        """
+        return self.features(x.contiguous(memory_format=torch.channels_last))
 
     def forward_head(self, features: Tensor) -> Tensor:
         """Conv6-8: ``(batch, c5, h5, w5) -> (batch, N, h, w)`` logits."""
