@@ -60,6 +60,57 @@ def test_a_sub_clip_reads_only_its_members(cached, monkeypatch):
     assert read == [f"flow/{i:06d}.npy" for i in range(8, 17)]  # flows 6 .. 14
 
 
+def test_decoded_members_are_read_once_and_equal(cached, monkeypatch):
+    """With a memory store, a second read of the same frames decodes nothing and returns the
+    same values; the kept arrays are read-only."""
+    cache_dir, _ = cached
+    with open_features(cache_dir, "clip") as plain:
+        expected_flow, expected_rgb = plain.flow(1, 3), plain.rgb(1, 3)
+    decoded = cache.DecodedMembers(max_bytes=2**30)
+    read = []
+    original = zipfile.ZipFile.open
+
+    def spy(self, name, *args, **kwargs):
+        read.append(getattr(name, "filename", name))
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    for _ in range(2):
+        with open_features(cache_dir, "clip", decoded=decoded) as feats:
+            np.testing.assert_array_equal(feats.flow(1, 3), expected_flow)
+            np.testing.assert_array_equal(feats.rgb(1, 3), expected_rgb)
+    flows = [f"flow/{i:06d}.npy" for i in range(4, 13)]
+    assert [n for n in read if n.startswith(("flow/", "rgb/"))] == [*flows, "rgb/000001.png",
+                                                                      "rgb/000002.png"]  # fmt: skip
+    assert len(decoded) == 11
+    assert decoded.nbytes == 9 * 2 * 192 * 256 * 2 + 2 * 192 * 256 * 3  # float16 flow, uint8 RGB
+    kept = decoded.get((str(feats._readers["flow"].path), flows[0]), lambda: None)
+    assert not kept.flags.writeable
+
+
+def test_decoded_members_drop_the_least_recently_used():
+    decoded = cache.DecodedMembers(max_bytes=250)
+    calls = []
+
+    def make(name: str, size: int = 100):
+        def decode():
+            calls.append(name)
+            return np.zeros(size, np.uint8)
+
+        return decode
+
+    decoded.get(("z", "a"), make("a"))
+    decoded.get(("z", "b"), make("b"))
+    decoded.get(("z", "a"), make("a"))  # kept: a is now the most recent
+    decoded.get(("z", "c"), make("c"))  # 300 bytes > 250: b, the least recent, goes
+    assert calls == ["a", "b", "c"] and decoded.nbytes == 200
+    decoded.get(("z", "a"), make("a"))
+    decoded.get(("z", "b"), make("b"))
+    assert calls == ["a", "b", "c", "b"]
+    big = decoded.get(("z", "d"), make("d", 300))  # larger than the budget: returned, not kept
+    assert big.shape == (300,) and big.flags.writeable and len(decoded) == 2
+
+
 def test_meta_records_times_parameters_and_source(cached):
     cache_dir, path = cached
     with open_features(cache_dir, "clip") as feats:

@@ -34,3 +34,22 @@ def test_clips_per_video_draws_that_many_random_subclips_per_epoch(tiny_world, t
 def test_clips_per_video_must_be_positive(tiny_world, tiny_cache):
     with pytest.raises(ValueError, match="clips_per_video"):
         _data(tiny_world, tiny_cache, clips_per_video=0)
+
+
+def test_features_kept_in_memory_give_the_same_batches(tiny_world, tiny_cache):
+    """Decoded features kept across epochs (the default) change no value of any batch."""
+    import torch
+
+    kept = _data(tiny_world, tiny_cache, clips_per_batch=2)
+    read = _data(tiny_world, tiny_cache, clips_per_batch=2, memory_mb=0)
+    assert kept.train_set._decoded is not None and read.train_set._decoded is None
+    for epoch in range(2):
+        for data in (kept, read):
+            torch.manual_seed(epoch)
+            data.batches = list(data.train_dataloader())
+        assert len(kept.batches) == len(read.batches) > 0
+        for a, b in zip(kept.batches, read.batches, strict=True):
+            assert a["video_id"] == b["video_id"] and torch.equal(a["x"], b["x"])
+    assert len(kept.train_set._decoded) > 0
+    with pytest.raises(ValueError, match="memory_mb"):
+        _data(tiny_world, tiny_cache, memory_mb=-1)

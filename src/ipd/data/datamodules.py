@@ -56,12 +56,16 @@ class _StageData(_Loaders):
         clips_per_batch: int,
         num_workers: int,
         max_seconds: float | None,
+        memory_mb: int,
     ) -> None:
         super().__init__()
+        if memory_mb < 0:
+            raise ValueError(f"memory_mb must be 0 (off) or positive, got {memory_mb}")
         self.dataset, self.cache = Path(dataset), Path(cache)
         self.labels: LabelSpace = load_label_space(labels)
         self.clips_per_batch, self.num_workers = clips_per_batch, num_workers
         self.max_seconds = max_seconds
+        self.memory_bytes = memory_mb * 2**20
         self.train_set = self.val_set = None
 
     def split(self, name: str) -> list[VideoEntry]:
@@ -90,6 +94,8 @@ class SoundData(_StageData):
         labels: label-space YAML (default: annotations/instruments.yaml).
         num_workers: DataLoader worker processes.
         max_seconds: use only the first seconds of each video (None: all).
+        memory_mb: decoded features each dataset (train, val) keeps in memory across epochs
+            (least recently used dropped first; per DataLoader worker); 0 = decode every read.
     """
 
     def __init__(
@@ -102,8 +108,11 @@ class SoundData(_StageData):
         labels: str | None = None,
         num_workers: int = 0,
         max_seconds: float | None = 60.0,
+        memory_mb: int = 2048,
     ) -> None:
-        super().__init__(dataset, cache, labels, clips_per_batch, num_workers, max_seconds)
+        super().__init__(
+            dataset, cache, labels, clips_per_batch, num_workers, max_seconds, memory_mb
+        )
         self.save_hyperparameters()  # checkpoints record the extraction settings they were fed
         self.params = ExtractParams(windows=windows)
         self.windows, self.clip_frames = tuple(windows), clip_frames
@@ -111,7 +120,7 @@ class SoundData(_StageData):
     def _clips(self, split: str, train: bool) -> SoundClips:
         return SoundClips(
             self.split(split), self.cache, self.params, self.labels, self.clip_frames,
-            self.max_seconds, train, windows=self.windows,
+            self.max_seconds, train, memory_bytes=self.memory_bytes, windows=self.windows,
         )  # fmt: skip
 
     def feature_stats(self) -> tuple[np.ndarray, np.ndarray]:
@@ -145,6 +154,9 @@ class FrameData(_StageData):
         labels: label-space YAML (default: annotations/instruments.yaml).
         num_workers: DataLoader worker processes.
         max_seconds: use only the first seconds of each video (paper: 60).
+        memory_mb: decoded features each dataset (train, val) keeps in memory across epochs
+            (least recently used dropped first; per DataLoader worker); 0 = decode every read.
+            The demo's flow training split takes ~1.7 GB.
     """
 
     def __init__(
@@ -162,8 +174,11 @@ class FrameData(_StageData):
         labels: str | None = None,
         num_workers: int = 0,
         max_seconds: float | None = 60.0,
+        memory_mb: int = 2048,
     ) -> None:
-        super().__init__(dataset, cache, labels, clips_per_batch, num_workers, max_seconds)
+        super().__init__(
+            dataset, cache, labels, clips_per_batch, num_workers, max_seconds, memory_mb
+        )
         self.save_hyperparameters()  # checkpoints record the extraction settings they were fed
         self.clips_per_video = clips_per_video
         self.params = ExtractParams(size=size, flow=flow)
@@ -173,8 +188,8 @@ class FrameData(_StageData):
     def _clips(self, split: str, train: bool) -> FrameClips:
         return FrameClips(
             self.split(split), self.cache, self.params, self.labels, self.clip_frames,
-            self.max_seconds, train, self.clips_per_video if train else 1, stream=self.stream,
-            **(self.teachers if train else {}),
+            self.max_seconds, train, self.clips_per_video if train else 1, self.memory_bytes,
+            stream=self.stream, **(self.teachers if train else {}),
         )  # fmt: skip
 
 

@@ -20,6 +20,8 @@ import io
 import json
 import os
 import zipfile
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -162,11 +164,45 @@ class ZipWriter:
         _fsync_dir(self.path.parent)
 
 
-class ZipReader:
-    """Read members of a feature zip; reopens itself after a fork (DataLoader workers)."""
+class DecodedMembers:
+    """Decoded members kept in memory up to ``max_bytes`` (least recently used dropped first).
 
-    def __init__(self, path: str | Path) -> None:
+    Training reads every member of a video in every epoch; decoding it once saves the zip
+    inflation (flow) or PNG decoding (RGB) of every later epoch. Arrays are read-only.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.nbytes = max_bytes, 0
+        self._arrays: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+    def get(self, key: tuple[str, str], decode: Callable[[], np.ndarray]) -> np.ndarray:
+        """The array stored under ``key``, decoded (and kept, if it fits) on first use."""
+        array = self._arrays.get(key)
+        if array is not None:
+            self._arrays.move_to_end(key)
+            return array
+        array = decode()
+        if array.nbytes <= self.max_bytes:
+            array.flags.writeable = False
+            self._arrays[key] = array
+            self.nbytes += array.nbytes
+            while self.nbytes > self.max_bytes:
+                self.nbytes -= self._arrays.popitem(last=False)[1].nbytes
+        return array
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+
+class ZipReader:
+    """Read members of a feature zip; reopens itself after a fork (DataLoader workers).
+
+    With ``decoded`` (shared by the readers of a dataset), decoded members are kept in memory.
+    """
+
+    def __init__(self, path: str | Path, decoded: DecodedMembers | None = None) -> None:
         self.path = Path(path)
+        self.decoded = decoded
         self._zf: zipfile.ZipFile | None = None
         self._pid = -1
         self.meta = json.loads(self.zip.read(META))
@@ -177,11 +213,24 @@ class ZipReader:
             self._zf, self._pid = zipfile.ZipFile(self.path), os.getpid()
         return self._zf
 
+    def _kept(self, name: str, decode: Callable[[str], np.ndarray]) -> np.ndarray:
+        if self.decoded is None:
+            return decode(name)
+        return self.decoded.get((str(self.path), name), lambda: decode(name))
+
     def array(self, name: str) -> np.ndarray:
+        """A ``.npy`` member (read-only when kept in memory)."""
+        return self._kept(name, self._read_array)
+
+    def png(self, name: str) -> np.ndarray:
+        """A ``.png`` member as ``(H, W, 3)`` uint8 RGB (read-only when kept in memory)."""
+        return self._kept(name, self._read_png)
+
+    def _read_array(self, name: str) -> np.ndarray:
         with self.zip.open(name) as f:
             return np.lib.format.read_array(f, allow_pickle=False)
 
-    def png(self, name: str) -> np.ndarray:
+    def _read_png(self, name: str) -> np.ndarray:
         data = np.frombuffer(self.zip.read(name), dtype=np.uint8)
         return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 

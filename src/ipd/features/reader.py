@@ -107,8 +107,12 @@ def open_features(
     video_id: str,
     streams: Sequence[str] = STREAMS,
     params: ExtractParams | None = None,
+    decoded: cache.DecodedMembers | None = None,
 ) -> Features:
     """Open the cached ``streams`` of ``video_id`` extracted with ``params`` (default: paper's).
+
+    ``decoded``: keep decoded members in this memory store (shared across videos) so that
+    reading them again costs no decoding.
 
     Raises:
         InputError: a stream is not in the cache for these parameters (run ``ipd extract``).
@@ -124,7 +128,7 @@ def open_features(
                 f"{path}: no {stream} features for {video_id} with these parameters "
                 "(run `ipd extract` with the same settings)"
             )
-        readers[stream] = cache.ZipReader(path)
+        readers[stream] = cache.ZipReader(path, decoded)
     if not readers:
         raise ValueError("open_features needs at least one stream")
     return Features(video_id, readers)
