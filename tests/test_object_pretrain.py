@@ -121,6 +121,12 @@ def test_boxed_images_are_a_voc_folder_of_held_out_scenes(tmp_path, crops):
         assert not np.array_equal(cv2.resize(violin, (64, 64)), cv2.imread(str(path)))
     _rerun_reuses_and_other_settings_are_refused(build_box_images, out, 2, 18)
     assert main([*argv, "--object-crops", "4"]) != 0  # one or the other
+    # The CLI rendered in 2 processes (its default): one process makes the same bytes.
+    serial = tmp_path / "serial"
+    build_box_images(serial, PRESETS["tiny"], 2, 64, progress=False, workers=1)
+    files = sorted(p.relative_to(out) for p in out.rglob("*.*"))
+    assert files == sorted(p.relative_to(serial) for p in serial.rglob("*.*"))
+    assert all((out / f).read_bytes() == (serial / f).read_bytes() for f in files)
 
 
 def test_labelled_images_are_one_frame_clips_resized_and_centre_cropped(tmp_path):

@@ -44,7 +44,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--preset", choices=sorted(PRESETS), default="demo",
                         help="starting values of all knobs (default: demo)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
-                        help="videos rendered in parallel (processes; default: 2)")  # fmt: skip
+                        help="videos or images rendered in parallel (processes; default: 2)",
+                        )  # fmt: skip
     parser.add_argument(
         "--size",
         metavar="WxH",
@@ -140,14 +141,14 @@ def run(args: argparse.Namespace) -> int:
         from ipd.synth.crops import build_crops
 
         summary = build_crops(args.out, config, args.object_crops, args.crop_size or 112,
-                              progress=not args.no_progress)  # fmt: skip
+                              progress=not args.no_progress, workers=args.workers)  # fmt: skip
         print("\n".join(summary.lines()))
         return 0
     if args.object_boxes is not None:
         from ipd.synth.crops import build_box_images
 
         summary = build_box_images(args.out, config, args.object_boxes, args.crop_size or 256,
-                                   progress=not args.no_progress)  # fmt: skip
+                                   progress=not args.no_progress, workers=args.workers)  # fmt: skip
         print("\n".join(summary.lines()))
         return 0
     summary = build_dataset(args.out, config, workers=args.workers, progress=not args.no_progress)

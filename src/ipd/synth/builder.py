@@ -14,9 +14,7 @@ Layout (``annotations/FORMATS.md``)::
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from ipd.synth import groundtruth as gt
 from ipd.synth.audio import check_soundfont, soundtrack
 from ipd.synth.config import WorldConfig
 from ipd.synth.encode import write_mp4
+from ipd.synth.jobs import run_jobs
 from ipd.synth.motion import keypoints
 from ipd.synth.render import instrument_boxes, render_frame
 from ipd.synth.scene import Scene, VideoSpec, sample_scene, video_specs
@@ -195,7 +194,8 @@ def build_dataset(out: str | Path, config: WorldConfig, workers: int = 1,
     specs = video_specs(config, labels)
     fingerprint = config.fingerprint()
     todo = [s for s in specs if not _finished(out, s, fingerprint)]
-    _run(out, config, todo, workers, progress)
+    run_jobs(render_video, [(out, config, spec) for spec in todo], workers,
+             "rendering SynthIPA", progress)  # fmt: skip
 
     records = [json.loads(_record_path(out, s).read_text()) for s in specs]
     gt.write_index(out, records)
@@ -205,31 +205,6 @@ def build_dataset(out: str | Path, config: WorldConfig, workers: int = 1,
     boxes = gt.write_boxes(out, records)
     write_text_atomic(out / "synth_config.json", json.dumps(config.to_dict(), indent=1) + "\n")
     return _summarise(out, records, len(todo), len(boxes), time.perf_counter() - start)
-
-
-def _run(out: Path, config: WorldConfig, todo: list[VideoSpec], workers: int, progress: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, disable=not progress or not todo) as bar:
-        task = bar.add_task("rendering SynthIPA", total=len(todo))
-        if workers <= 1 or len(todo) <= 1:
-            for spec in todo:
-                render_video(out, config, spec)
-                bar.advance(task)
-            return
-        ctx = multiprocessing.get_context("spawn")  # no forked OpenCV / PyAV state
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(render_video, out, config, spec) for spec in todo]
-            try:
-                for future in as_completed(futures):
-                    future.result()
-                    bar.advance(task)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
 
 
 def _summarise(out: Path, records: list[dict], rendered: int, boxes: int, secs: float) -> Summary:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -37,6 +38,7 @@ import numpy as np
 from ipd.errors import InputError
 from ipd.files import write_bytes_atomic, write_text_atomic
 from ipd.synth.config import WorldConfig
+from ipd.synth.jobs import run_jobs
 
 TRIES = 20  # random instants tried per crop before giving up on a scene (instrument out of view)
 FIRST_SCENE = 1_000_000  # scene index of crop 0: disjoint from the world's videos (0, 1, ...)
@@ -106,6 +108,7 @@ def build_crops(
     size: int = 112,
     val_fraction: float = 1 / 6,
     progress: bool = True,
+    workers: int = 1,
 ) -> CropSummary:
     """Render ``per_class`` crops of every instrument of ``config`` into ``out`` (resumable).
 
@@ -113,7 +116,8 @@ def build_crops(
     ``config`` numbered ``FIRST_SCENE + i`` (its own seeded RNG, so the same arguments give the
     same images, and no video of the world shows the same scene); the last
     ``val_fraction`` of each class goes to ``val``. Existing images are kept, so an interrupted
-    run resumes; a folder made with other arguments is refused.
+    run resumes; a folder made with other arguments is refused. ``workers`` processes render in
+    parallel (the same images as one).
 
     Raises:
         InputError: bad counts or size, or ``out`` made with other arguments.
@@ -130,20 +134,19 @@ def build_crops(
         name = labels.instruments[g].name
         for i in range(per_class):
             split = "val" if i >= per_class - n_val else "train"
-            jobs.append((g, i, out / split / name / f"{name.lower()}_{i:04d}.jpg"))
-
-    def render(g: int, i: int, path: Path) -> None:
-        rng = np.random.default_rng([config.seed, g, i, size])
-        frame, box = _played_view(config, labels, g, FIRST_SCENE + i, rng, path)
-        _write_jpeg(path, crop_around(frame, box, size, rng))
-
-    todo = _render(jobs, render, "rendering instrument crops", progress)
+            jobs.append((config, size, g, i, out / split / name / f"{name.lower()}_{i:04d}.jpg"))
+    todo = _render(_render_crop, jobs, "rendering instrument crops", progress, workers)
     per_split = {s: sum(1 for *_, p in jobs if p.parts[-3] == s) for s in ("train", "val")}
     return CropSummary(out, per_split, len(todo), len(jobs) - len(todo))
 
 
 def build_box_images(
-    out: str | Path, config: WorldConfig, per_class: int, size: int = 256, progress: bool = True
+    out: str | Path,
+    config: WorldConfig,
+    per_class: int,
+    size: int = 256,
+    progress: bool = True,
+    workers: int = 1,
 ) -> CropSummary:
     """Render ``per_class`` boxed instrument images per instrument into ``out`` (resumable).
 
@@ -151,13 +154,12 @@ def build_box_images(
     object model's hit rate (``ipd evaluate --boxes``): image ``i`` of class ``g`` is a crop
     (as :func:`build_crops`, black borders) of the training scene ``BOX_FIRST_SCENE + i`` of
     class ``g``, written as ``JPEGImages/<label>_<i>.jpg`` with the played instrument's box in
-    ``Annotations/<label>_<i>.xml``. Same arguments, same images; other arguments are refused.
+    ``Annotations/<label>_<i>.xml``. Same arguments, same images (with any number of
+    ``workers``); other arguments are refused.
 
     Raises:
         InputError: bad counts or size, or ``out`` made with other arguments.
     """
-    from ipd.synth.groundtruth import voc_xml
-
     if per_class < 1:
         raise InputError(f"{out}: need at least 1 image per instrument, got {per_class}")
     out, labels, classes = _start(out, config, size)
@@ -166,20 +168,41 @@ def build_box_images(
     jobs = []
     for g in classes:
         stem = labels.instruments[g].name.lower()
-        jobs += [(g, i, out / "JPEGImages" / f"{stem}_{i:04d}.jpg") for i in range(per_class)]
-
-    def render(g: int, i: int, path: Path) -> None:
-        rng = np.random.default_rng([config.seed, g, i, size, 1])
-        frame, box = _played_view(config, labels, g, BOX_FIRST_SCENE + i, rng, path)
-        crop, (x0, y0, x1, y1) = crop_with_box(frame, box, size, rng, cv2.BORDER_CONSTANT)
-        name = labels.instruments[g].name
-        xml = voc_xml(path.stem, size, size, [{"name": name, "bbox": [x0, y0, x1, y1]}])
-        write_text_atomic(out / "Annotations" / f"{path.stem}.xml", xml)
-        _write_jpeg(path, crop)  # last: an image on disk means its annotation is too
-
-    todo = _render(jobs, render, "rendering boxed instrument images", progress)
+        jobs += [(config, size, g, i, out / "JPEGImages" / f"{stem}_{i:04d}.jpg")
+                 for i in range(per_class)]  # fmt: skip
+    todo = _render(_render_box_image, jobs, "rendering boxed instrument images", progress, workers)
     return CropSummary(out, {"images": len(jobs)}, len(todo), len(jobs) - len(todo),
                        "boxed instrument images")  # fmt: skip
+
+
+def _render_crop(config: WorldConfig, size: int, g: int, i: int, path: Path) -> None:
+    """Crop ``i`` of class ``g`` (:func:`build_crops`); its own RNG, so any process may draw it."""
+    labels = _labels(config)
+    rng = np.random.default_rng([config.seed, g, i, size])
+    frame, box = _played_view(config, labels, g, FIRST_SCENE + i, rng, path)
+    _write_jpeg(path, crop_around(frame, box, size, rng))
+
+
+def _render_box_image(config: WorldConfig, size: int, g: int, i: int, path: Path) -> None:
+    """Boxed image ``i`` of class ``g`` (:func:`build_box_images`) and its VOC annotation."""
+    from ipd.synth.groundtruth import voc_xml
+
+    labels = _labels(config)
+    rng = np.random.default_rng([config.seed, g, i, size, 1])
+    frame, box = _played_view(config, labels, g, BOX_FIRST_SCENE + i, rng, path)
+    crop, (x0, y0, x1, y1) = crop_with_box(frame, box, size, rng, cv2.BORDER_CONSTANT)
+    name = labels.instruments[g].name
+    xml = voc_xml(path.stem, size, size, [{"name": name, "bbox": [x0, y0, x1, y1]}])
+    write_text_atomic(path.parents[1] / "Annotations" / f"{path.stem}.xml", xml)
+    _write_jpeg(path, crop)  # last: an image on disk means its annotation is too
+
+
+@lru_cache(maxsize=4)
+def _labels(config: WorldConfig):
+    """The world's label space (read once per process)."""
+    from ipd.synth.builder import load_labels
+
+    return load_labels(config)
 
 
 def _start(out: str | Path, config: WorldConfig, size: int):
@@ -225,17 +248,8 @@ def _write_jpeg(path: Path, rgb: np.ndarray) -> None:
     write_bytes_atomic(path, data.tobytes())
 
 
-def _render(jobs: list, render, description: str, progress: bool) -> list:
-    """``render(g, i, path)`` for every job whose image is missing, with a progress bar; the
-    jobs it rendered."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    todo = [job for job in jobs if not job[2].is_file()]
-    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, disable=not progress or not todo) as bar:
-        task = bar.add_task(description, total=len(todo))
-        for job in todo:
-            render(*job)
-            bar.advance(task)
+def _render(render, jobs: list, description: str, progress: bool, workers: int) -> list:
+    """``render(*job)`` for every job whose image (its last item) is missing; the jobs rendered."""
+    todo = [job for job in jobs if not job[-1].is_file()]
+    run_jobs(render, todo, workers, description, progress)
     return todo
