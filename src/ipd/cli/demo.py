@@ -28,8 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="arguments for `ipd synth` (default: '--preset demo --seed 0')",
     )  # fmt: skip
     p.add_argument(
-        "--object-crops", type=int, default=100, metavar="N",
-        help="ImageNet stand-in images per instrument for pretraining (default: 100)",
+        "--object-crops", type=int, default=300, metavar="N",
+        help="ImageNet stand-in images per instrument for pretraining (default: 300)",
     )  # fmt: skip
     p.add_argument(
         "--object-boxes", type=int, default=50, metavar="N",

@@ -106,7 +106,7 @@ def run_demo(
     train_overrides: list[str] | None = None,
     workers: int = 2,
     size: int | None = None,
-    object_crops: int = 100,
+    object_crops: int = 300,
     object_boxes: int = 50,
     console: Console | None = None,
 ) -> dict:
@@ -131,11 +131,11 @@ def run_demo(
 
     def stand_in() -> None:
         argv = ["synth", "--out", str(paths.imagenet), "--object-crops", str(object_crops),
-                *(synth_args or [])]  # fmt: skip
+                "--workers", str(workers), *(synth_args or [])]  # fmt: skip
         if ipd(argv) != 0:
             raise InputError(f"{paths.imagenet}: rendering the instrument crops failed")
         argv = ["synth", "--out", str(paths.boxes), "--object-boxes", str(object_boxes),
-                *(synth_args or [])]  # fmt: skip
+                "--workers", str(workers), *(synth_args or [])]  # fmt: skip
         if ipd(argv) != 0:
             raise InputError(f"{paths.boxes}: rendering the boxed instrument images failed")
 
