@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import zipfile
 
 import numpy as np
 import pytest
 from test_features_media import index_frames, texture, tone, write_video
 
-from ipd.features import cache
+from ipd.features import cache, memory
 from ipd.features.batch import extract_many
 from ipd.features.extract import extract_video
 from ipd.features.params import ExtractParams
@@ -66,7 +67,7 @@ def test_decoded_members_are_read_once_and_equal(cached, monkeypatch):
     cache_dir, _ = cached
     with open_features(cache_dir, "clip") as plain:
         expected_flow, expected_rgb = plain.flow(1, 3), plain.rgb(1, 3)
-    decoded = cache.DecodedMembers(max_bytes=2**30)
+    decoded = memory.DecodedMembers(max_bytes=2**30)
     read = []
     original = zipfile.ZipFile.open
 
@@ -88,27 +89,33 @@ def test_decoded_members_are_read_once_and_equal(cached, monkeypatch):
     assert not kept.flags.writeable
 
 
-def test_decoded_members_drop_the_least_recently_used():
-    decoded = cache.DecodedMembers(max_bytes=250)
+def test_decoded_members_fill_maps_and_drop_the_oldest(monkeypatch):
+    """Kept arrays fill 256-byte maps at 64-byte offsets; a budget of two maps drops the oldest
+    map (and every array in it) when a third is needed; values survive the copy."""
+    monkeypatch.setattr(memory, "CHUNK", 256)
+    decoded = memory.DecodedMembers(max_bytes=512)
     calls = []
 
     def make(name: str, size: int = 100):
         def decode():
             calls.append(name)
-            return np.zeros(size, np.uint8)
+            return np.full(size, ord(name[0]), np.uint8)
 
         return decode
 
-    decoded.get(("z", "a"), make("a"))
-    decoded.get(("z", "b"), make("b"))
-    decoded.get(("z", "a"), make("a"))  # kept: a is now the most recent
-    decoded.get(("z", "c"), make("c"))  # 300 bytes > 250: b, the least recent, goes
-    assert calls == ["a", "b", "c"] and decoded.nbytes == 200
-    decoded.get(("z", "a"), make("a"))
-    decoded.get(("z", "b"), make("b"))
-    assert calls == ["a", "b", "c", "b"]
-    big = decoded.get(("z", "d"), make("d", 300))  # larger than the budget: returned, not kept
-    assert big.shape == (300,) and big.flags.writeable and len(decoded) == 2
+    for name in "abcd":  # a, b in map 0 (offsets 0, 128); c, d in map 1
+        decoded.get(("z", name), make(name))
+    assert calls == list("abcd") and len(decoded) == 4 and decoded.nbytes == 400
+    decoded.get(("z", "a"), make("a"))  # kept: not decoded again
+    decoded.get(("z", "e"), make("e"))  # a third map: map 0 (a, b) goes
+    assert calls == list("abcde") and len(decoded) == 3
+    a = decoded.get(("z", "a"), make("a"))
+    assert calls == list("abcdea") and np.all(a == ord("a")) and not a.flags.writeable
+    assert np.all(decoded.get(("z", "d"), make("d")) == ord("d"))
+    big = decoded.get(("z", "f"), make("f", 300))  # larger than a map: returned, not kept
+    assert big.shape == (300,) and big.flags.writeable and ("z", "f") not in decoded._arrays
+    fresh = pickle.loads(pickle.dumps(decoded))  # a DataLoader worker starts empty
+    assert len(fresh) == 0 and fresh.max_bytes == 512
 
 
 def test_meta_records_times_parameters_and_source(cached):

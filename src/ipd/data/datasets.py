@@ -19,7 +19,7 @@ from ipd.data.clips import subclip_starts
 from ipd.data.index import VideoEntry
 from ipd.errors import InputError
 from ipd.evaluation.predictions import Prediction, load_prediction, match_frames
-from ipd.features.cache import DecodedMembers
+from ipd.features.memory import DecodedMembers
 from ipd.features.params import ExtractParams
 from ipd.features.reader import Features, open_features
 from ipd.labels import LabelSpace

@@ -20,13 +20,13 @@ import io
 import json
 import os
 import zipfile
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from ipd.features.memory import DecodedMembers
 from ipd.features.params import ExtractParams
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip member timestamps: reruns are byte-identical
@@ -162,36 +162,6 @@ class ZipWriter:
             return
         os.replace(self.tmp, self.path)
         _fsync_dir(self.path.parent)
-
-
-class DecodedMembers:
-    """Decoded members kept in memory up to ``max_bytes`` (least recently used dropped first).
-
-    Training reads every member of a video in every epoch; decoding it once saves the zip
-    inflation (flow) or PNG decoding (RGB) of every later epoch. Arrays are read-only.
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes, self.nbytes = max_bytes, 0
-        self._arrays: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-
-    def get(self, key: tuple[str, str], decode: Callable[[], np.ndarray]) -> np.ndarray:
-        """The array stored under ``key``, decoded (and kept, if it fits) on first use."""
-        array = self._arrays.get(key)
-        if array is not None:
-            self._arrays.move_to_end(key)
-            return array
-        array = decode()
-        if array.nbytes <= self.max_bytes:
-            array.flags.writeable = False
-            self._arrays[key] = array
-            self.nbytes += array.nbytes
-            while self.nbytes > self.max_bytes:
-                self.nbytes -= self._arrays.popitem(last=False)[1].nbytes
-        return array
-
-    def __len__(self) -> int:
-        return len(self._arrays)
 
 
 class ZipReader:

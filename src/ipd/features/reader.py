@@ -16,6 +16,7 @@ import numpy as np
 from ipd import timebase
 from ipd.errors import InputError
 from ipd.features import cache, flow
+from ipd.features.memory import DecodedMembers
 from ipd.features.params import STREAMS, ExtractParams
 
 
@@ -107,7 +108,7 @@ def open_features(
     video_id: str,
     streams: Sequence[str] = STREAMS,
     params: ExtractParams | None = None,
-    decoded: cache.DecodedMembers | None = None,
+    decoded: DecodedMembers | None = None,
 ) -> Features:
     """Open the cached ``streams`` of ``video_id`` extracted with ``params`` (default: paper's).
 

@@ -9,6 +9,7 @@ run (``max_epochs`` reached) is left as it is.
 
 from __future__ import annotations
 
+import gc
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -122,6 +123,10 @@ def train(stage: str, args: list[str]) -> Path:
     cli.trainer.fit(
         cli.model, datamodule=cli.datamodule, ckpt_path=last if last.is_file() else None
     )
+    # The trainer, model and data refer to each other: free them (and the decoded features the
+    # datasets keep in memory) now, not at some later garbage collection, before the next stage.
+    del cli
+    gc.collect()
     return selected_checkpoint(root)
 
 
