@@ -95,7 +95,7 @@ class SoundData(_StageData):
         num_workers: DataLoader worker processes.
         max_seconds: use only the first seconds of each video (None: all).
         memory_mb: decoded features each dataset (train, val) keeps in memory across epochs
-            (least recently used dropped first; per DataLoader worker); 0 = decode every read.
+            (the earliest kept dropped first; per DataLoader worker); 0 = decode every read.
     """
 
     def __init__(
@@ -155,7 +155,7 @@ class FrameData(_StageData):
         num_workers: DataLoader worker processes.
         max_seconds: use only the first seconds of each video (paper: 60).
         memory_mb: decoded features each dataset (train, val) keeps in memory across epochs
-            (least recently used dropped first; per DataLoader worker); 0 = decode every read.
+            (the earliest kept dropped first; per DataLoader worker); 0 = decode every read.
             The demo's flow training split takes ~1.7 GB.
     """
 
