@@ -61,8 +61,8 @@ def _window_sum(x: Tensor, before: int, after: int) -> Tensor:
 class _LocalResponseNorm(torch.autograd.Function):
     """``y = x / (k + alpha / size * sum of x^2 over the channel window) ** beta``.
 
-    The forward adds the window's squares in the order ``torch.nn.LocalResponseNorm``'s average
-    pool does (same values, bit for bit); the backward is the analytic gradient
+    The forward adds the window's squares as ``torch.nn.LocalResponseNorm``'s average pool does
+    (the same values, bit for bit for the network's size 5); the backward is the analytic gradient
     ``g / q - 2 alpha beta / size * x * sum'(g x / (q d))`` (``d`` the base, ``q = d ** beta``,
     ``sum'`` the transposed window) instead of autograd through a 3-D average pool.
     """
