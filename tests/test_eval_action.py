@@ -20,6 +20,7 @@ from ipd.evaluation.action import (
 )
 from ipd.evaluation.keypoints import FrameRecord, VideoAnnotation
 from ipd.evaluation.predictions import MapGrid, Prediction
+from ipd.evaluation.tables import build_tables, row_to_json
 from ipd.timebase import analysis_times
 
 NAMES = ("Cello", "Flute", "Violin")
@@ -207,7 +208,8 @@ def test_spatial_distance_per_video_instrument_and_overall():
     assert result.per_video == {"v1": 4.0, "v3": 3.0}
     assert result.skipped == ("v2",)
     assert result.per_instrument == {"Cello": 3.0, "Flute": None, "Violin": 4.0}
-    assert result.overall == 3.5
+    assert result.overall == 3.5  # mean over instruments
+    assert result.frame_mean == pytest.approx((3 + 5 + 3) / 3)  # mean over the 3 positive frames
 
 
 def test_center_baseline_on_known_frames():
@@ -226,6 +228,29 @@ def test_center_baseline_on_known_frames():
     assert result.overall == 3.0
     row = evaluate_center(ann, NAMES)
     assert row.temporal is None and row.spatial == result
+
+
+def test_the_row_figure_is_the_mean_over_all_positive_frames_as_the_authors_script():
+    # Center at (3, 2) of 6x4 frames. Violin: one video, three positive frames at 1, 2 and 3 px
+    # (video mean 2); Cello: one video, one positive frame at 8 px. The authors' overall figure
+    # (micro.csv) is the mean over the four frames, (1 + 2 + 3 + 8) / 4 = 3.5; the mean over
+    # instruments of the per-instrument means is (2 + 8) / 2 = 5.
+    ann = {
+        "a": _video("a", "Violin", [[(4, 2)], [(5, 2)], N, [(3, 5)]]),
+        "b": _video("b", "Cello", [[(3, 10)]]),
+    }
+    row = evaluate_center(ann, NAMES)
+    assert row.spatial.per_video == {"a": 2.0, "b": 8.0}
+    assert row.spatial.per_instrument == {"Cello": 8.0, "Flute": None, "Violin": 2.0}
+    assert row.spatial.frame_mean == 3.5
+    assert row.spatial.overall == 5.0
+    cells = row_to_json(row)
+    assert cells["spatial_px"] == 3.5 and cells["spatial_px_macro"] == 5.0
+    assert cells["per_instrument"]["Violin"]["spatial_px"] == 2.0
+    assert cells["temporal_auc"] is None
+    # The per-instrument table's "Average" row is the mean of its column (the macro figure).
+    _title, _header, rows = build_tables({"Center": cells})["spatial_per_instrument"]
+    assert rows[-1] == ["Average", 5.0]
 
 
 def test_evaluate_gives_spatial_only_for_models_with_maps():

@@ -67,14 +67,20 @@ def _rows() -> dict[str, RowResult]:
     def s(values):
         return summarize(values, inst, NAMES)
 
+    def px(frames):  # video -> its frames' distances
+        return summarize({v: sum(d) / len(d) for v, d in frames.items()}, inst, NAMES, frames)
+
     return {
-        "Center": RowResult(None, s({"a": 40.0, "b": 30.0, "c": 20.0, "d": None})),
+        # Center: video means 40, 30, 20; over its 4 frames 27.5; over instruments 32.5
+        "Center": RowResult(None, px({"a": [40.0], "b": [30.0], "c": [10.0, 30.0]})),
         "Sound": RowResult(s({"a": 0.9, "b": 0.8, "c": None, "d": None}), None),
         "SOT0503": RowResult(
-            s({"a": 0.75, "b": 0.5, "c": 1.0, "d": None}), s({"a": 20.0, "b": 10.0, "c": 30.0})
+            s({"a": 0.75, "b": 0.5, "c": 1.0, "d": None}),
+            px({"a": [20.0], "b": [10.0], "c": [30.0]}),
         ),
         "SOT0503xO": RowResult(
-            s({"a": 0.5, "b": 0.5, "c": 0.5, "d": None}), s({"a": 10.0, "b": 10.0, "c": 10.0})
+            s({"a": 0.5, "b": 0.5, "c": 0.5, "d": None}),
+            px({"a": [10.0], "b": [10.0], "c": [10.0]}),
         ),
     }
 
@@ -84,7 +90,8 @@ def test_metrics_json_schema_and_round_trip(tmp_path):
     data = read_metrics(path)
     assert data == metrics_to_json(_rows())
     assert list(data) == ["Center", "Sound", "SOT0503", "SOT0503xO"]
-    assert data["Center"]["temporal_auc"] is None and data["Center"]["spatial_px"] == 32.5
+    assert data["Center"]["temporal_auc"] is None and data["Center"]["spatial_px"] == 27.5
+    assert data["Center"]["spatial_px_macro"] == 32.5
     assert data["Sound"]["spatial_px"] is None
     assert data["Sound"]["temporal_auc"] == pytest.approx(0.85, abs=1e-12)
     assert data["SOT0503"]["per_instrument"] == {
@@ -122,19 +129,23 @@ def test_tables_layout_and_numbers():
     assert rows[2][1:3] == [0.5, 0.3]  # thresholds parsed from the name
     _, header, rows = tables["spatial_per_instrument"]
     assert header == ["Instrument", "Center", "SOT0503"]
-    assert rows[-1] == ["Average", 32.5, 20.0]  # Center: (Cello 40 + Violin 25) / 2
+    assert rows[-1] == [
+        "Average",
+        32.5,
+        20.0,
+    ]  # the column's mean: Center (Cello 40 + Violin 25) / 2
     _, header, rows = tables["fusion_temporal"]
     assert header == ["Instrument", "SOT0503", "SOT0503xO"]
     markdown = to_markdown(metrics)
     assert "| SOT0503 | 0.5 | 0.3 | 0.750 | 20.0 |" in markdown
-    assert "| Center | NA | NA | NA | 32.5 |" in markdown
+    assert "| Center | NA | NA | NA | 27.5 |" in markdown  # the mean over all positive frames
     # per instrument the best is bold: Cello temporal Sound 0.9 > SOT 0.75; Flute has no value
     assert "| Cello | **0.900** | 0.750 |" in markdown
     assert "| Flute | NA | NA |" in markdown
     assert "| Violin | 25.0 | **20.0** |" in markdown  # spatial: smaller is better
     text = to_csv(*tables["overall"][1:])
     parsed = list(csv.reader(io.StringIO(text)))
-    assert parsed[1] == ["Center", "", "", "", "32.5"]
+    assert parsed[1] == ["Center", "", "", "", "27.5"]
 
 
 def test_write_tables_files(tmp_path):

@@ -14,16 +14,20 @@ are bilinear and beyond the last cell the edge value (:class:`MapGrid`). With
 (``align_corners=True``) as the authors' scripts (``nn.UpsamplingBilinear2d``) did: that draws the
 last cell of an 8-cell map of a 256-px input at pixel 255 although it looks at pixel 224. Its
 arg-max pixel ``M = (x, y)`` (first maximum in row-major order when tied) scores
-``min_l ||l - M||_2`` over the frame's key points ``l``, in pixels of the 256-px frame. Mean per
-video (videos without positive frames skipped), per instrument, then over instruments. An
-instrument with no scored video gets None and is left out of the mean over instruments.
+``min_l ||l - M||_2`` over the frame's key points ``l``, in pixels of the 256-px frame. Two
+aggregations (SPEC 7): the row's figure (Table 4.8) is the **mean over all positive frames of all
+test videos**, what the authors' ``scripts/YouTube8M/test.action.spatial.py`` writes as its
+overall (``micro.csv``) number (:attr:`Summary.frame_mean`); per instrument the mean of per-video
+means (videos without positive frames skipped; their ``classwise.csv``, Table 4.10), and the mean
+over instruments of those (:attr:`Summary.overall`, ``spatial_px_macro`` in ``metrics.json``).
+An instrument with no scored video gets None and is left out of the mean over instruments.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
@@ -42,12 +46,22 @@ class Summary:
         per_instrument: instrument -> mean over its scored videos (None: no scored video).
         per_video: video id -> its score (scored videos only).
         skipped: videos without a score (one frame class for AUC; no positive frame for pixels).
+        per_frame: video id -> the scores of its frames (frame-level metrics: the spatial
+            distance; empty for per-video metrics such as the AUC).
     """
 
     overall: float | None
     per_instrument: dict[str, float | None]
     per_video: dict[str, float]
     skipped: tuple[str, ...]
+    per_frame: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    @property
+    def frame_mean(self) -> float | None:
+        """Mean over every scored frame of every video (the authors' overall spatial figure);
+        None without frame scores."""
+        frames = [x for values in self.per_frame.values() for x in values]
+        return float(np.mean(frames)) if frames else None
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,7 @@ def summarize(
     per_video: Mapping[str, float | None],
     instrument_of: Mapping[str, str],
     instruments: Sequence[str],
+    per_frame: Mapping[str, Sequence[float]] | None = None,
 ) -> Summary:
     """Average per video -> per instrument -> over instruments.
 
@@ -141,6 +156,8 @@ def summarize(
         per_video: video id -> score, None for a skipped video.
         instrument_of: video id -> its instrument.
         instruments: every instrument of the label space (order of ``per_instrument``).
+        per_frame: video id -> the scores of its frames, for :attr:`Summary.frame_mean`
+            (frame-level metrics only).
     """
     by_instrument: dict[str, list[float]] = defaultdict(list)
     for vid, value in per_video.items():
@@ -156,6 +173,7 @@ def summarize(
         per_instrument=per_instrument,
         per_video={vid: v for vid, v in per_video.items() if v is not None},
         skipped=tuple(vid for vid, v in per_video.items() if v is None),
+        per_frame={vid: tuple(v) for vid, v in (per_frame or {}).items() if len(v)},
     )
 
 
@@ -182,7 +200,7 @@ def spatial_distance(
 ) -> Summary:
     """Spatial distance (px) of one model with maps over the annotated videos (``corners``: the
     authors' corner-to-corner upsampling instead of cells where the network looks)."""
-    per_video = {}
+    per_video, per_frame = {}, {}
     for vid, ann in annotations.items():
         pred = _prediction(predictions, ann.video_id)
         if pred.maps is None:
@@ -199,14 +217,15 @@ def spatial_distance(
             full = upsample(heat[None], frame.height, frame.width, grid=grid)[0]
             distances.append(min_distance(argmax_xy(full), frame.keypoints))
         per_video[vid] = float(np.mean(distances))
-    return summarize(per_video, _instrument_of(annotations), instruments)
+        per_frame[vid] = distances
+    return summarize(per_video, _instrument_of(annotations), instruments, per_frame)
 
 
 def center_distance(
     annotations: Mapping[str, VideoAnnotation], instruments: Sequence[str]
 ) -> Summary:
     """Spatial distance (px) of the Center baseline (always the frame centre)."""
-    per_video = {}
+    per_video, per_frame = {}, {}
     for vid, ann in annotations.items():
         distances = [
             min_distance(center_xy(f.width, f.height), f.keypoints)
@@ -214,7 +233,8 @@ def center_distance(
             if f.positive
         ]
         per_video[vid] = float(np.mean(distances)) if distances else None
-    return summarize(per_video, _instrument_of(annotations), instruments)
+        per_frame[vid] = distances
+    return summarize(per_video, _instrument_of(annotations), instruments, per_frame)
 
 
 def evaluate(

@@ -8,11 +8,21 @@ decimal digits without the point: 0.5 -> ``05``, 0.25 -> ``025``, 1 -> ``10``); 
 ``metrics.json`` maps a row name to::
 
     {"temporal_auc": float | null,      # mean over instruments (null: not applicable)
-     "spatial_px": float | null,        # pixels of the 256-px frame (null: not applicable)
+     "spatial_px": float | null,        # pixels of the 256-px frame, mean over all positive
+                                        # frames of all videos (the authors' overall figure)
+     "spatial_px_macro": float | null,  # mean over instruments of the per-instrument means
      "per_instrument": {name: {"temporal_auc": float | null, "spatial_px": float | null}},
-     "skipped_videos": {"temporal": [video ids without an AUC], "spatial": [without positives]}}
+     "skipped_videos": {"temporal": [video ids without an AUC], "spatial": [without positives]},
+     "ci95": {"temporal_auc": [lo, hi] | null, "spatial_px": [lo, hi] | null}}  # optional
 
-An instrument with no scored video is null and is left out of the row's mean.
+``ci95`` (written by ``ipd evaluate``): 95 % bootstrap intervals over the test videos
+(:func:`ipd.evaluation.spread.video_ci95`).
+
+An instrument with no scored video is null and is left out of the row's mean. ``spatial_px``
+follows the authors' ``scripts/YouTube8M/test.action.spatial.py`` (its ``micro.csv``); per
+instrument both aggregations agree (mean of per-video means, their ``classwise.csv``). Tables,
+claims and reports use ``spatial_px``; the per-instrument tables' "Average" row is the mean over
+instruments (``spatial_px_macro``), the mean of the column above it.
 """
 
 from __future__ import annotations
@@ -40,7 +50,8 @@ from ipd.evaluation.names import (  # noqa: F401  (re-exported: the naming API l
 )
 from ipd.files import write_text_atomic
 
-_KEYS = ("temporal_auc", "spatial_px")
+_KEYS = ("temporal_auc", "spatial_px")  # in every row and per-instrument cell
+_ROW_KEYS = ("spatial_px_macro",)  # in rows (optional: older metrics files lack it)
 
 
 def row_to_json(row: RowResult) -> dict:
@@ -52,7 +63,9 @@ def row_to_json(row: RowResult) -> dict:
             if name not in names:
                 names.append(name)
     return {
-        **{key: _overall(s) for key, s in summaries.items()},
+        "temporal_auc": _overall(row.temporal),
+        "spatial_px": row.spatial.frame_mean if row.spatial is not None else None,
+        "spatial_px_macro": _overall(row.spatial),
         "per_instrument": {
             name: {
                 key: s.per_instrument.get(name) if s is not None else None
@@ -103,9 +116,12 @@ def validate_metrics(data: object, where: str) -> None:
     for name, row in data.items():
         if not isinstance(row, dict) or not isinstance(row.get("per_instrument"), dict):
             raise InputError(f"{where}: row {name!r} lacks a 'per_instrument' mapping")
-        cells = [row] + list(row["per_instrument"].values())
-        for cell in cells:
-            for key in _KEYS:
+        cells = [(row, _KEYS + _ROW_KEYS)]
+        cells += [(cell, _KEYS) for cell in row["per_instrument"].values()]
+        for cell, keys in cells:
+            for key in keys:
+                if key in _ROW_KEYS and key not in cell:  # metrics written before the key
+                    continue
                 value = cell.get(key, "missing") if isinstance(cell, dict) else "missing"
                 if value is not None and not (
                     isinstance(value, int | float) and math.isfinite(value)
@@ -178,7 +194,8 @@ def _instrument_table(
         [inst] + [metrics[n]["per_instrument"].get(inst, {}).get(metric) for n in columns]
         for inst in instruments
     ]
-    rows.append(["Average"] + [metrics[n][metric] for n in columns])
+    average = {"spatial_px": "spatial_px_macro"}.get(metric, metric)
+    rows.append(["Average"] + [metrics[n].get(average, metrics[n][metric]) for n in columns])
     return ["Instrument", *columns], rows
 
 
