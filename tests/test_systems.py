@@ -183,3 +183,30 @@ def test_every_epoch_leaves_a_resume_point_between_validations(tiny_world, tiny_
     assert not (root / "checkpoints" / "best.ckpt").exists()
     assert selected == last
     assert torch.load(last, map_location="cpu", weights_only=True)["epoch"] == 1
+
+
+def test_frozen_early_layers_keep_their_batch_norm_statistics_through_a_training_epoch(tmp_path):
+    """Frozen Conv1-5 are unchanged by training: weights and BatchNorm running statistics
+    (with ``batch_norm`` they moved in train mode before); Conv6-8 still learn."""
+    from lightning.pytorch import Trainer
+
+    torch.manual_seed(0)
+    net = VGGFCN(in_channels=3, num_classes=9, width=0.125, dropout=0.0, batch_norm=True)
+    system = ObjectLocaliser(net, num_classes=9, input_scale=1 / 64, freeze_early_epochs=5)
+    x = torch.rand(6, 2, 3, 64, 96) * 255  # (clips, frames, 3, H, W)
+    tags = torch.zeros(6, 2, 9)
+    tags[:, :, 3] = 1
+    batches = [{"x": x[i : i + 2], "tags": tags[i : i + 2]} for i in range(0, 6, 2)]
+    early = {k: v.clone() for k, v in net.features.state_dict().items()}
+    head = {k: v.clone() for k, v in net.head.state_dict().items()}
+    trainer = Trainer(max_epochs=1, logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False,
+                      limit_val_batches=0, default_root_dir=tmp_path)  # fmt: skip
+    trainer.fit(system, train_dataloaders=torch.utils.data.DataLoader(batches, batch_size=None))
+    assert net.early_frozen and not net.features.training and net.head.training
+    for key, value in net.features.state_dict().items():
+        assert torch.equal(value, early[key]), key  # running_mean/var, num_batches_tracked too
+    assert not torch.equal(net.head.state_dict()["bn6.running_mean"], head["bn6.running_mean"])
+    assert not torch.equal(net.head.state_dict()["conv8.weight"], head["conv8.weight"])
+    net.set_early_trainable(True)
+    assert net.features.training  # unfrozen: back in the mode of the whole model

@@ -89,6 +89,7 @@ class VGGFCN(nn.Module):
         self.num_classes = num_classes
         self.channels = tuple(c)
         self.batch_norm = batch_norm
+        self.early_frozen = False  # set_early_trainable(False): Conv1-5 fixed, in eval mode
 
         def conv(i: int, cin: int, cout: int, kernel: int, **kw) -> dict[str, nn.Module]:
             layers = {f"conv{i}": nn.Conv2d(cin, cout, kernel, **kw)}
@@ -187,9 +188,25 @@ class VGGFCN(nn.Module):
         return self.head.parameters()
 
     def set_early_trainable(self, trainable: bool) -> None:
-        """Freeze (``False``) or unfreeze (``True``) Conv1-5 via ``requires_grad``."""
+        """Freeze (``False``) or unfreeze (``True``) Conv1-5.
+
+        Frozen means unchanged: no gradient (``requires_grad``) and, with ``batch_norm``, no
+        moving statistics either. Conv1-5 stay in eval mode while frozen, also when the trainer
+        switches the model to train mode (:meth:`train`): in train mode a BatchNorm layer would
+        normalise with the batch's statistics and update its running ones, so "frozen"
+        pretrained layers would drift over the run.
+        """
+        self.early_frozen = not trainable
         for parameter in self.early_parameters():
             parameter.requires_grad_(trainable)
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> VGGFCN:
+        """``nn.Module.train``, except that frozen Conv1-5 stay in eval mode."""
+        super().train(mode)
+        if self.early_frozen:
+            self.features.eval()
+        return self
 
     def load_early_weights(self, source: str | Path | Mapping[str, Tensor]) -> list[str]:
         """Copy Conv1-5 weights from a state dict (a file or a mapping).
