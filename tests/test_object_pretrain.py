@@ -17,8 +17,8 @@ from ipd.errors import InputError
 from ipd.evaluation.objects import read_voc_dir
 from ipd.labels import load_label_space
 from ipd.models.vgg_fcn import VGGFCN
+from ipd.staging.chain import Runs, World, relocated
 from ipd.staging.checkpoints import load_system
-from ipd.staging.demo import relocated
 from ipd.staging.train import train
 from ipd.synth.config import PRESETS
 from ipd.synth.crops import build_box_images, build_crops, crop_around, crop_with_box
@@ -173,7 +173,7 @@ def test_object_run_starts_from_pretrained_conv1_5_and_keeps_them_frozen(
     pre.unlink()  # the object checkpoint holds every weight: the pretraining file is not needed
     system = load_system(ObjectLocaliser, obj)
     for key, value in system.net.features.state_dict().items():
-        if "conv" in key:  # frozen; batch-norm running statistics still follow the data
+        if key in early:  # frozen: weights and batch-norm running statistics as pretrained
             assert torch.equal(value, early[key]), key
     head = system.net.head.state_dict()["conv8.weight"]
     assert not torch.equal(head, VGGFCN(width=0.125, batch_norm=True).head.conv8.weight)
@@ -183,8 +183,14 @@ def test_demo_paths_are_moved_under_the_demo_folder():
     config = {"trainer": {"default_root_dir": "demo/runs/object"}, "model": {"net": {
         "init_args": {"pretrained_early": "demo/runs/pretrain/checkpoints/best.ckpt", "width": 1}}},
         "data": {"cache": "demo/cache", "sound_teacher": None, "stream": "rgb"}}  # fmt: skip
-    assert relocated(config, Path("/x/out")) == [
+    assert relocated(config, World(Path("/x/out")), Runs(Path("/x/out"))) == [
         "--trainer.default_root_dir=/x/out/runs/object",
         "--model.net.init_args.pretrained_early=/x/out/runs/pretrain/checkpoints/best.ckpt",
         "--data.cache=/x/out/cache",
+    ]
+    # A study: the world's folders (data, cache, imagenet, ...) in one place, a seed's in another.
+    assert relocated(config, World(Path("/w")), Runs(Path("/s/seed_3"))) == [
+        "--trainer.default_root_dir=/s/seed_3/runs/object",
+        "--model.net.init_args.pretrained_early=/s/seed_3/runs/pretrain/checkpoints/best.ckpt",
+        "--data.cache=/w/cache",
     ]

@@ -49,15 +49,17 @@ def run(args: argparse.Namespace) -> int:
     import shlex
     from pathlib import Path
 
-    from ipd.staging.demo import DemoPaths, run_demo
+    from ipd.cli.synth import world_config
+    from ipd.staging.chain import Runs, World
+    from ipd.staging.demo import run_demo
 
     result = run_demo(
-        args.out, synth_args=shlex.split(args.synth), train_overrides=shlex.split(args.train),
+        args.out, world_config(shlex.split(args.synth)), train_overrides=shlex.split(args.train),
         workers=args.workers, size=args.size, object_crops=args.object_crops,
         object_boxes=args.object_boxes,
     )  # fmt: skip
-    paths = DemoPaths(Path(args.out))
-    print((paths.eval / "tables.md").read_text())
+    world, runs = World(Path(args.out)), Runs(Path(args.out))
+    print((runs.eval / "tables.md").read_text())
     for claim, holds, detail in result["claims"]:
         mark = {True: "holds", False: "FAILS", None: "n/a"}[holds]
         print(f"[{mark}] {claim}: {detail}")
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_report:
         from ipd.staging.report import write_evaluation_report
 
-        report = write_evaluation_report(paths.data, paths.eval, result, None, cache=paths.cache)
+        report = write_evaluation_report(world.data, runs.eval, result, None, cache=world.cache)
         print(f"report: {report}")
-    print(f"metrics: {paths.eval / 'metrics.json'}")
+    print(f"metrics: {runs.eval / 'metrics.json'}")
     return 0

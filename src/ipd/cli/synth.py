@@ -129,6 +129,20 @@ def config_from_args(args: argparse.Namespace) -> WorldConfig:
     return PRESETS[args.preset].replace(**changes)
 
 
+def world_config(argv: list[str], option: str = "--synth") -> WorldConfig:
+    """The world that ``ipd synth ARGV`` would render (``--preset``, ``--seed``, knobs): for
+    commands that take synthesis options as one string (``ipd demo --synth``)."""
+    parser = argparse.ArgumentParser(prog=f"ipd ... {option}", add_help=False)
+    add_parser(parser.add_subparsers())
+    try:
+        args = parser.parse_args(["synth", "--out", "unused", *argv])
+    except SystemExit:
+        raise InputError(f"{option} {' '.join(argv)!r}: not valid `ipd synth` options") from None
+    if args.object_crops is not None or args.object_boxes is not None:
+        raise InputError(f"{option}: --object-crops / --object-boxes are chosen by the command")
+    return config_from_args(args)
+
+
 def run(args: argparse.Namespace) -> int:
     from ipd.synth.builder import build_dataset
 
