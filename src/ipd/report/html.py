@@ -296,7 +296,12 @@ _TABLES_INTRO = (
     '<p class="note">Temporal: ROC AUC of the frame scores against "key points visible" per '
     "video, averaged per instrument, then over instruments (higher is better). Spatial: distance "
     "in pixels of the 256-px frame from the map's arg-max to the nearest key point on playing "
-    "frames (lower is better). NA: the metric does not apply. Bold: the best of a row or column."
+    "frames (lower is better): the mean over all playing frames of all test videos (the authors' "
+    "overall figure; per instrument, the mean of per-video means). NA: the metric does not "
+    "apply. Bold: the best of a row or column. [lo, hi]: 95 % bootstrap interval over the test "
+    "videos (drawn with replacement within each instrument): how much the number depends on "
+    "which test videos were drawn, for this one trained model; other seeds or processors train "
+    "other models (ipd study measures that spread)."
     "</p>"
 )
 _VIDEO_INTRO = (

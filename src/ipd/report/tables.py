@@ -68,7 +68,8 @@ def metrics_tables_html(metrics: Mapping[str, dict]) -> list[tuple[str, str, str
                 for n in fused
             ]
             title = title + (" with fused rows" if fused else "")
-            html = _overall_html(key, header, rows)
+            intervals = {name: metrics[name].get("ci95") or {} for name in metrics}
+            html = _overall_html(key, header, rows, intervals)
         else:
             spatial = "spatial" in key
             fmt, best = (format_px, min) if spatial else (format_auc, max)
@@ -120,23 +121,40 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "item"
 
 
-def _overall_html(key: str, header: list[str], rows: list[list]) -> str:
+def _overall_html(
+    key: str, header: list[str], rows: list[list], intervals: Mapping[str, Mapping] | None = None
+) -> str:
+    """The overall table; with ``intervals`` (row -> ``metrics.json``'s ``ci95``) each value is
+    followed by its bootstrap interval over the test videos (a cell without ``data-col``)."""
+    intervals = intervals or {}
+    shown = any(intervals.values())
     best_auc = max((r[3] for r in rows if r[3] is not None), default=None)
     best_px = min((r[4] for r in rows if r[4] is not None), default=None)
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    names = list(header)
+    if shown:
+        names[4:4], names[6:6] = ["95 % CI"], ["95 % CI"]
+    head = "".join(f"<th>{escape(h)}</th>" for h in names)
     body = []
     for name, v, u, auc, px in rows:
         thresholds = "".join(f"<td>{'NA' if t is None else f'{t:g}'}</td>" for t in (v, u))
         auc_text, px_text = format_auc(auc), format_px(px)
+        ci = intervals.get(name, {})
         body.append(
             f"<tr><th>{escape(name)}</th>{thresholds}"
             + _cell(
                 name, "temporal_auc", auc_text, auc is not None and auc_text == format_auc(best_auc)
             )
+            + (_interval(ci.get("temporal_auc"), format_auc) if shown else "")
             + _cell(name, "spatial_px", px_text, px is not None and px_text == format_px(best_px))
+            + (_interval(ci.get("spatial_px"), format_px) if shown else "")
             + "</tr>"
         )
     return _table(key, head, body)
+
+
+def _interval(bounds: Sequence[float] | None, fmt: Callable[[float | None], str]) -> str:
+    text = "" if not bounds else f"[{fmt(bounds[0])}, {fmt(bounds[1])}]"
+    return f'<td class="ci">{escape(text)}</td>'
 
 
 def _instrument_html(

@@ -27,7 +27,8 @@ from ipd.evaluation.names import fusion_name, model_name
 from ipd.evaluation.objects import hit_rate, read_voc_dir
 from ipd.evaluation.predictions import Prediction, load_predictions
 from ipd.evaluation.sound import read_sound_activity, sound_frame_auc
-from ipd.evaluation.tables import read_metrics, write_metrics, write_tables
+from ipd.evaluation.spread import video_ci95
+from ipd.evaluation.tables import metrics_to_json, read_metrics, write_metrics, write_tables
 from ipd.features.batch import extract_many
 from ipd.features.params import ExtractParams
 from ipd.files import write_text_atomic
@@ -130,7 +131,11 @@ def evaluate_split(
         if obj and sound:
             rows[fusion_name(name, True, True)] = fuse_all(preds[name], obj, sound)
     results = evaluate_rows(annotations, rows, names, corners)
-    write_metrics(out / "metrics.json", results)
+    instrument_of = {vid: ann.instrument for vid, ann in annotations.items()}
+    table = metrics_to_json(results)
+    for name, row in results.items():  # bootstrap over the test videos (ipd.evaluation.spread)
+        table[name]["ci95"] = video_ci95(row, instrument_of)
+    write_metrics(out / "metrics.json", table)
     metrics = read_metrics(out / "metrics.json")
     write_tables(metrics, out)
 
@@ -162,11 +167,18 @@ def _runs(models: Models):
 
 
 def _claim_rows(models: Models) -> dict[str, str]:
-    """Pick the rows the claims compare (the first of each target when several thresholds ran)."""
+    """Pick the rows the claims compare: the paper's thresholds (ST05, OT03, SOT0503) when they
+    ran, else the first model of each target (e.g. of a threshold sweep)."""
     rows = {"vt": "VT"} if "VT" in models.actions else {}
-    for key, prefix in (("st", "ST"), ("ot", "OT"), ("sot", "SOT")):
+    for key, prefix, paper in (
+        ("st", "ST", "ST05"),
+        ("ot", "OT", "OT03"),
+        ("sot", "SOT", "SOT0503"),
+    ):
         found = [n for n in models.actions if n.startswith(prefix) and n[len(prefix) :].isdigit()]
-        if found:
+        if paper in found:
+            rows[key] = paper
+        elif found:
             rows[key] = found[0]
     return rows
 
