@@ -19,7 +19,7 @@ from ipd.evaluation.keypoints import FrameRecord, VideoAnnotation
 from ipd.evaluation.predictions import Prediction
 from ipd.evaluation.tables import format_auc, format_px, read_metrics, write_metrics
 from ipd.report.html import ReportVideo, pick_overlay_model, write_report, write_video_page
-from ipd.report.tables import order_rows
+from ipd.report.tables import metrics_tables_html, order_rows
 
 LABELS = ("Cello", "Flute", "Violin")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -265,3 +265,17 @@ def test_report_loads_in_headless_chromium(report, tmp_path):
         assert error == 0 and ready >= 2, (src, ready, error)  # a frame was decoded
         assert src.endswith(".mp4") and width == 384  # H.264 plays: the first <source> is used
     assert _parse(done.stdout).tables["overall"] == _expected_cells(metrics)["overall"]
+
+
+def test_the_overall_table_shows_each_numbers_interval_over_test_videos():
+    metrics = {
+        "VT": {**_row(0.7, 33.95, {}), "ci95": {"temporal_auc": [0.65, 0.75], "spatial_px": None}},
+        "Center": _row(None, 37.25, {}),
+    }
+    (_key, _title, html), *_ = metrics_tables_html(metrics)
+    assert "<th>95 % CI</th>" in html
+    assert '<td class="ci">[0.650, 0.750]</td>' in html
+    parsed = _parse(html)  # the value cells are unchanged: the intervals have no data-col
+    assert parsed.tables["overall"][("VT", "temporal_auc")] == "0.700"
+    no_intervals = metrics_tables_html({"VT": _row(0.7, 33.95, {})})[0][2]
+    assert "95 % CI" not in no_intervals
