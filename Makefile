@@ -2,14 +2,19 @@
 # Both create .venv, install the package with its dependencies, and install the Debian
 # packages the project needs (fluidsynth + General-MIDI soundfont to render audio, chromium to
 # test the HTML report, ffmpeg to cut AudioSet clips in data_tools) when they are missing.
+# `make study` runs the demo chain over 5 seeds (docs/evaluation.md); it also needs a second
+# General-MIDI soundfont (MuseScore's) for its second test world.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SOUNDFONT := /usr/share/sounds/sf2/FluidR3_GM.sf2
-DEB_PACKAGES := fluidsynth fluid-soundfont-gm chromium ffmpeg
+SOUNDFONT2 := /usr/share/sounds/sf3/MuseScore_General_Lite.sf3
+DEB_PACKAGES := fluidsynth fluid-soundfont-gm musescore-general-soundfont-small chromium ffmpeg
+CLIP2FRAME ?= ../shared/reference-data/clip2frame
+SEEDS ?= 0-4
 
-.PHONY: all venv system-deps test test-fast lint demo clean
+.PHONY: all venv system-deps test test-fast lint demo study clean
 
 all: test
 
@@ -22,7 +27,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 system-deps:
-	@if command -v fluidsynth >/dev/null 2>&1 && [ -f $(SOUNDFONT) ] && command -v chromium >/dev/null 2>&1 \
+	@if command -v fluidsynth >/dev/null 2>&1 && [ -f $(SOUNDFONT) ] && [ -f $(SOUNDFONT2) ] \
+		&& command -v chromium >/dev/null 2>&1 \
 		&& command -v ffmpeg >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		echo "installing Debian packages: $(DEB_PACKAGES)"; \
@@ -46,6 +52,19 @@ test-fast: venv
 
 demo: system-deps venv
 	$(BIN)/ipd demo --out demo
+
+# The demo chain over $(SEEDS), a second test world (world seed 7, MuseScore soundfont), the SOT
+# threshold sweep and, when the authors' clip2frame release is at $(CLIP2FRAME), ST05 taught by
+# their MagnaTagATune tagger. Then the README's results block is rewritten from study.json.
+study: system-deps venv
+	@mkdir -p study
+	@if [ -d $(CLIP2FRAME) ]; then \
+		$(BIN)/ipd tag --clip2frame-dir $(CLIP2FRAME) --export-teacher study/mtt_teacher.ckpt; \
+		mtt="--mtt-teacher study/mtt_teacher.ckpt"; \
+	else echo "no $(CLIP2FRAME): the study runs without the MagnaTagATune teacher"; mtt=""; fi; \
+	$(BIN)/ipd study --seeds $(SEEDS) --out study --sweep both $$mtt \
+		--test-world "seed7=--seed 7 --soundfont $(SOUNDFONT2)"
+	$(BIN)/ipd results study/study.json --into README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
