@@ -24,48 +24,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import torch
 from torch import Tensor
 
 from ipd.errors import InputError
 from ipd.models.sound_fcn import SoundFCN
 from ipd.models.vgg_fcn import PAPER_CHANNELS, VGGFCN
+from ipd.models.weights_io import read_state_dict  # noqa: F401  (re-exported)
 
-CHECKPOINT_KEY = "state_dict.model"  # the authors' checkpoint wrapper
-LIGHTNING_KEY = "state_dict"  # a Lightning checkpoint's weights
 SOUND_EARLY, SOUND_LATE, SOUND_TAPS = 256, 512, 5
 BN_STATS = ("weight", "bias", "running_mean", "running_var")
 Shapes = dict[str, tuple[int, ...]]
-
-
-def read_state_dict(path: str | Path) -> dict[str, Tensor]:
-    """Read a state dict file with ``torch.load(weights_only=True)`` on the CPU.
-
-    Unwraps the authors' ``{"state_dict.model": ...}`` checkpoints and Lightning checkpoints
-    (``{"state_dict": ...}``, e.g. of ``ipd train pretrain``).
-
-    Raises:
-        InputError: missing file, not a PyTorch file, or not a mapping of names to tensors.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises pickle, zip and runtime errors for foreign files
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"{path}: not a PyTorch state dict ({reason})") from err
-    for wrapper in (CHECKPOINT_KEY, LIGHTNING_KEY):
-        if isinstance(obj, Mapping) and wrapper in obj:
-            obj = obj[wrapper]
-    if not isinstance(obj, Mapping):
-        raise InputError(f"{path}: not a state dict (a {type(obj).__name__})")
-    for key, value in obj.items():
-        if not isinstance(key, str) or not isinstance(value, Tensor):
-            raise InputError(
-                f"{path}: not a state dict (entry {key!r} is a {type(value).__name__})"
-            )
-    return dict(obj)
 
 
 def check_state_dict(

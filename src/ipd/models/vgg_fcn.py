@@ -220,7 +220,7 @@ class VGGFCN(nn.Module):
         Raises:
             InputError: unreadable file, a missing key or a wrong shape (names the file and key).
         """
-        from ipd.models.original import read_state_dict
+        from ipd.models.weights_io import read_state_dict
 
         name = str(source) if isinstance(source, str | Path) else "<state dict>"
         state = read_state_dict(source) if isinstance(source, str | Path) else dict(source)
