@@ -54,3 +54,44 @@ def tiny_cache(tiny_world: Path) -> Path:
     argv = ["extract", str(tiny_world), "--cache", str(cache), "--size", str(TINY_SIZE)]
     assert main([*argv, "--workers", "2"]) == 0
     return cache
+
+
+TRAINER = ["--trainer.enable_model_summary=false", "--trainer.enable_progress_bar=false"]
+
+
+def _train(stage: str, root: Path, world: Path, cache: Path, net: str, extra: list[str]) -> Path:
+    from ipd.staging.train import train
+
+    return train(
+        stage,
+        [
+            f"--trainer.default_root_dir={root}", "--trainer.max_epochs=1", *TRAINER,
+            f"--model.net={net}", "--model.net.init_args.width=0.125",
+            f"--data.dataset={world}", f"--data.cache={cache}", *extra,
+        ],
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_ckpts(tiny_world, tiny_cache, tmp_path_factory) -> dict[str, Path]:
+    """One epoch of sound, object and action (VT: no teachers needed) on the tiny world (width
+    0.125, 128-px frames): checkpoints for the commands that need a model."""
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    runs = tmp_path_factory.mktemp("tiny_runs")
+    vgg, frames = "ipd.models.vgg_fcn.VGGFCN", [f"--data.size={TINY_SIZE}"]
+    try:
+        return {
+            "sound": _train("sound", runs / "sound", tiny_world, tiny_cache,
+                            "ipd.models.sound_fcn.SoundFCN",
+                            ["--data.clip_frames=8", "--data.clips_per_batch=4"]),
+            "object": _train("object", runs / "object", tiny_world, tiny_cache, vgg,
+                             ["--model.net.init_args.in_channels=3", "--data.stream=rgb", *frames]),
+            "action": _train("action", runs / "action", tiny_world, tiny_cache, vgg,
+                             ["--model.net.init_args.in_channels=10", "--model.target=VT",
+                              "--data.stream=flow", *frames]),
+        }  # fmt: skip
+    finally:
+        torch.set_num_threads(saved)

@@ -12,7 +12,7 @@ import torch
 
 from ipd.detect.infer import align_sound, neutral_uncovered, sound_context, sound_scores
 from ipd.detect.outputs import Detections, peaks, summary_line, to_source_pixels
-from ipd.detect.run import choose_fusion, video_id_for
+from ipd.detect.run import choose_fusion
 from ipd.errors import InputError
 from ipd.evaluation.predictions import MapGrid, load_prediction
 from ipd.features.params import ExtractParams
@@ -154,14 +154,6 @@ def test_peak_pixels_map_back_to_the_video():
     # An enlarged small video: the first pixel centre would be -0.19: clipped to 0.
     small = to_source_pixels(np.array([[0, 0], [255, 143]]), (144, 256), (90, 160))
     assert small.tolist() == [[0.0, 0.0], [159.0, 89.0]]
-
-
-def test_video_ids_are_file_stems_made_unique(tmp_path):
-    taken: set[str] = set()
-    paths = (tmp_path / "a" / "clip.mp4", tmp_path / "b" / "clip.mp4", tmp_path / ".x y.mkv")
-    ids = [video_id_for(p, taken) for p in paths]
-    assert ids[0] == "clip" and ids[1].startswith("clip-") and len(ids[1]) == 13
-    assert ids[2] == "x_y"
 
 
 def test_summary_line_lists_top_instruments_by_playing_share():

@@ -16,7 +16,6 @@ from ipd.errors import InputError
 from ipd.models.original import (
     load_original_action_object,
     load_original_sound,
-    read_state_dict,
     sound_from_original_state_dict,
     vgg_from_original_state_dict,
 )
@@ -202,38 +201,3 @@ def test_mismatching_files_give_one_line_errors(action_net, sound_net, tmp_path)
     sound = {**sound_net.state_dict(), "fconv.bias": torch.zeros(188)}
     with pytest.raises(InputError, match=r"'fconv.bias' has shape \(188,\), expected \(9,\)"):
         load_original_sound(_saved(tmp_path, sound))
-
-
-def test_not_a_state_dict(tmp_path) -> None:
-    with pytest.raises(InputError, match=r"nothere\.torch: file not found"):
-        read_state_dict(tmp_path / "nothere.torch")
-    text = tmp_path / "notes.txt"
-    text.write_text("not a model\n")
-    with pytest.raises(InputError, match=r"notes\.txt: not a PyTorch state dict"):
-        read_state_dict(text)
-    with pytest.raises(InputError, match=r"list\.torch: not a state dict \(a list\)"):
-        read_state_dict(_saved(tmp_path, [torch.zeros(1)], "list.torch"))
-    with pytest.raises(
-        InputError, match=r"mixed\.torch: not a state dict \(entry 'lr' is a float\)"
-    ):
-        read_state_dict(_saved(tmp_path, {"w": torch.zeros(1), "lr": 0.1}, "mixed.torch"))
-
-
-class _Payload:
-    """An object whose unpickling would write a file: ``weights_only`` must refuse it."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
-def test_loading_never_unpickles_code(tmp_path) -> None:
-    marker = tmp_path / "pwned"
-    path = _saved(
-        tmp_path, {"conv1.weight": torch.zeros(1), "x": _Payload(str(marker))}, "evil.torch"
-    )
-    with pytest.raises(InputError, match=r"evil\.torch: not a PyTorch state dict"):
-        load_original_action_object(path, in_channels=10)
-    assert not marker.exists()

@@ -1,12 +1,45 @@
-"""Atomic file writes: a file is either absent, the old version, or the whole new version."""
+"""Files in and out: an input checked to be a readable regular file, and atomic writes (a file
+is either absent, the old version, or the whole new version)."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from ipd.errors import InputError
+
+
+def check_input_file(
+    path: str | Path, what: str = "file", error: type[InputError] = InputError
+) -> Path:
+    """``path`` if it is a non-empty regular file; else ``error`` with one line naming it.
+
+    A folder, a pipe or a device given where a file is expected is refused before anything
+    opens it (opening a FIFO would wait forever for a writer).
+
+    Args:
+        path: the input.
+        what: what it should be, for the message (``video file``, ``checkpoint``).
+        error: the :class:`InputError` subclass to raise.
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except OSError as err:
+        raise error(f"{path}: cannot be read ({err.strerror.lower()})") from None
+    if stat.S_ISDIR(mode):
+        raise error(f"{path}: a folder, not a {what}")
+    if not stat.S_ISREG(mode):
+        raise error(f"{path}: not a regular file (a pipe, socket or device), not a {what}")
+    if path.stat().st_size == 0:
+        raise error(f"{path}: empty file (0 bytes)")
+    return path
 
 
 def _umask() -> int:

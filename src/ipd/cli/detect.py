@@ -14,7 +14,6 @@ is skipped and listed, and the exit status is 0 when at least one video was proc
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -58,10 +57,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    from ipd.cli.batch import run_each
     from ipd.detect.models import load_detector
     from ipd.detect.outputs import summary_line
-    from ipd.detect.run import DetectOptions, check_fusion, detect_video, video_id_for
+    from ipd.detect.run import DetectOptions, check_fusion, detect_video
     from ipd.errors import InputError
+    from ipd.features.batch import unique_video_ids
 
     detector = load_detector(
         action=args.action, object=args.object, sound=args.sound,
@@ -82,31 +83,19 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     for note in detector.notes:
         print(f"note: {note}")
-    taken: set[str] = set()
-    items = [(video_id_for(path, taken), path) for path in args.videos]
+    items = unique_video_ids(args.videos)
     if args.workers > 1 and len(items) > 1:
         _extract_first(items, detector, options, args.workers)
 
-    done, failed = [], []
-    for video_id, path in items:
-        try:
-            result = detect_video(path, detector, options, video_id)
-        except InputError as err:
-            if len(items) == 1:
-                raise
-            failed.append((path, str(err)))
-            print(f"skipped: {err}", file=sys.stderr)
-            continue
+    def one(item: tuple[str, Path]) -> None:
+        video_id, path = item
+        result = detect_video(path, detector, options, video_id)
         for note in result.notes:
             print(f"note: {video_id}: {note}")
         print(summary_line(result.detections, options.threshold))
         print(f"  -> {options.out / video_id}")
-        done.append(video_id)
-    if failed:
-        print(f"skipped {len(failed)} of {len(items)} video(s):", file=sys.stderr)
-        for path, message in failed:
-            print(f"  {path}: {message}", file=sys.stderr)
-    return 0 if done else 1
+
+    return run_each(items, one)
 
 
 def _extract_first(items, detector, options, workers: int) -> None:

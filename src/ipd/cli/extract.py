@@ -1,10 +1,10 @@
 """``ipd extract``: audio log-mel, RGB frames and flow stacks of videos into the feature cache.
 
 Inputs are a dataset folder (its ``index.csv``, optionally one ``--split``) or video files
-(id = file name without suffix). Exit status: a single video file that fails exits 2 with one
-line naming the file and the problem; a batch skips bad videos, lists them at the end, and exits
-0 when at least one video has its features (1 when none has), so one broken download does not
-stop a pipeline.
+(id = file name without suffix; two files with one name get a path hash added). Exit status: a
+single video file that fails exits 2 with one line naming the file and the problem; a batch
+skips bad videos, lists them at the end, and exits 0 when at least one video has its features
+(1 when none has), so one broken download does not stop a pipeline.
 """
 
 from __future__ import annotations
@@ -42,12 +42,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def collect_items(inputs: list[Path], split: str | None = None) -> list[tuple[str, Path]]:
-    """``(video_id, path)`` pairs from dataset folders (``index.csv``) and video files."""
+    """``(video_id, path)`` pairs from dataset folders (``index.csv``) and video files (ids from
+    the file names, made unique as ``ipd detect`` makes them)."""
     import csv
 
     from ipd.errors import InputError
+    from ipd.features.batch import unique_video_ids
 
-    items = []
+    items, files = [], []
     for inp in inputs:
         if inp.is_dir():
             index = inp / "index.csv"
@@ -64,11 +66,12 @@ def collect_items(inputs: list[Path], split: str | None = None) -> list[tuple[st
                 if split is None or row.get("split") == split:
                     items.append((row["video_id"], inp / row["path"]))
         else:
-            items.append((inp.stem, inp))  # a missing file is reported by the extractor
-    return items
+            files.append(inp)  # a missing file is reported by the extractor
+    return items + unique_video_ids(files, taken=(vid for vid, _ in items))
 
 
 def run(args: argparse.Namespace) -> int:
+    from ipd.cli.batch import report_skipped
     from ipd.errors import InputError
     from ipd.features.batch import extract_many
     from ipd.features.extract import extract_video
@@ -107,8 +110,5 @@ def run(args: argparse.Namespace) -> int:
         f"failed {len(report.failed)} of {len(items)} videos in {report.seconds:.1f} s"
         f" -> {args.cache}"
     )
-    if report.failed:
-        print(f"skipped {len(report.failed)} video(s):", file=sys.stderr)
-        for video_id, message in report.failed:
-            print(f"  {video_id}: {message}", file=sys.stderr)
+    report_skipped([message for _, message in report.failed], len(items), "video")
     return 0 if report.ok else 1

@@ -19,6 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Weakly-supervised instrument-playing action detection in music videos.",
     )
     parser.add_argument("--version", action="version", version=f"ipd {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true",
+        help="show the full traceback of an error (anywhere on the command line)",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)
@@ -26,10 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; bad input is one line on stderr and exit status 2 (``--debug``: raise)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    args = build_parser().parse_args([a for a in argv if a != "--debug"])
     try:
         return int(args.func(args) or 0)
     except InputError as err:
+        if debug:
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

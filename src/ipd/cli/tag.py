@@ -1,8 +1,10 @@
 """``ipd tag``: frame-level tag activations of audio or video files with a chapter-3 model.
 
-Writes, per input ``NAME.ext``: ``OUT/NAME.tags.csv`` (time_s + one column per tag),
+Writes, per input ``NAME.ext`` (two inputs with one name: a path hash is added to the second):
+``OUT/NAME.tags.csv`` (time_s + one column per tag),
 ``OUT/NAME.tags.json`` (activations, timestamps, clip-level tags) and ``OUT/NAME.tags.png`` (top
-tags over time), and prints the clip-level top tags.
+tags over time), and prints the clip-level top tags. Several inputs: a bad one is skipped and
+listed at the end, the rest are tagged.
 
 ``--export-teacher CKPT`` writes a sound-system checkpoint around the chosen model with outputs
 mapped to the label space's instruments (see :mod:`ipd.tagging.teacher_net`), for
@@ -64,7 +66,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from ipd.cli.batch import run_each
     from ipd.errors import InputError
+    from ipd.features.batch import unique_video_ids
     from ipd.tagging.plots import plot_top_tags
     from ipd.tagging.tagger import Clip2FrameTagger
     from ipd.tagging.writers import write_csv, write_json
@@ -87,11 +91,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         tagger = Clip2FrameTagger.load(args.model)
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in args.inputs:
+
+    def one(item: tuple[str, Path]) -> None:
+        name, path = item
         acts = tagger.tag_file(
             path, args.resolution, args.method, accumulated=not args.no_accumulation
         )
-        stem = args.out / f"{path.stem}.tags"
+        stem = args.out / f"{name}.tags"
         written = [
             write_csv(acts, f"{stem}.csv"),
             write_json(acts, f"{stem}.json", top=args.top),
@@ -101,4 +107,5 @@ def run(args: argparse.Namespace) -> int:
         top = ", ".join(f"{tag} {score:.2f}" for tag, score in acts.top_tags(args.top))
         print(f"{path}: {top}")
         print(f"  wrote {', '.join(str(p) for p in written)}")
-    return 0
+
+    return run_each(unique_video_ids(args.inputs), one)

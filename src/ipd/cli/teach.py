@@ -27,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ipd.cli.batch import report_skipped
     from ipd.staging.teach import teach
 
     report = teach(
@@ -34,6 +35,6 @@ def run(args: argparse.Namespace) -> int:
         splits=[s for s in args.splits.split(",") if s], labels=args.labels,
     )  # fmt: skip
     print(f"{args.kind} teacher: {len(report.written)} written, {len(report.skipped)} up to date")
-    for video_id, err in report.failed:
-        print(f"skipped {video_id}: {err}")
+    total = len(report.written) + len(report.skipped) + len(report.failed)
+    report_skipped([err for _, err in report.failed], total, "video")
     return 1 if report.failed and not (report.written or report.skipped) else 0

@@ -26,13 +26,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("stage", choices=("sound", "pretrain", "object", "action"), nargs="?")
     p.add_argument("args", nargs=argparse.REMAINDER)
+    p.add_argument("-h", "--help", action="store_true", help="this help (after a stage: its own)")
     p.set_defaults(func=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.stage is None:
         args.parser.print_help()
-        return 2
+        return 0 if args.help else 2
+    if args.help:
+        args.args = ["--help", *args.args]
     from ipd.staging.train import train
 
     best = train(args.stage, args.args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from ipd.labels import LabelSpace
 
 SPLITS = ("train", "val", "test")
 COLUMNS = ("video_id", "split", "tags", "path")
+# A video id names files (features, teachers, predictions): no folders, no hidden names.
+SAFE_ID = re.compile(r"[\w+-][\w.+-]*")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,16 @@ class VideoEntry:
         for tag in self.tags:
             vec[labels.index(tag)] = 1.0
         return vec
+
+
+def _video_path(root: Path, text: str) -> Path | None:
+    """A row's video path: absolute as given, or relative to (and inside) the dataset folder;
+    None for a relative path that climbs out of it (``../``)."""
+    given = Path(text)
+    if given.is_absolute():
+        return given.resolve()
+    video = (root / given).resolve()
+    return video if video.is_relative_to(root.resolve()) else None
 
 
 def read_index(dataset: str | Path, split: str | None = None) -> list[VideoEntry]:
@@ -55,15 +68,21 @@ def read_index(dataset: str | Path, split: str | None = None) -> list[VideoEntry
         for line, row in enumerate(reader, start=2):
             if row["split"] not in SPLITS:
                 raise InputError(f"{path}:{line}: unknown split {row['split']!r}")
-            if not row["video_id"]:
-                raise InputError(f"{path}:{line}: empty video_id")
+            if not SAFE_ID.fullmatch(row["video_id"]):
+                raise InputError(
+                    f"{path}:{line}: video_id {row['video_id']!r} cannot be a file name "
+                    f"(letters, digits, _ . + - only, not starting with a dot)"
+                )
+            video = _video_path(root, row["path"])
+            if video is None:
+                raise InputError(f"{path}:{line}: path {row['path']!r} leaves the dataset folder")
             duration = row.get("duration_s") or None
             entries.append(
                 VideoEntry(
                     video_id=row["video_id"],
                     split=row["split"],
                     tags=tuple(t.strip() for t in row["tags"].split(";") if t.strip()),
-                    path=(root / row["path"]).resolve(),
+                    path=video,
                     duration_s=float(duration) if duration else None,
                 )
             )

@@ -9,8 +9,6 @@ object models only and says so.
 
 from __future__ import annotations
 
-import hashlib
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +28,10 @@ from ipd.errors import InputError
 from ipd.evaluation.fusion import fuse
 from ipd.evaluation.predictions import Prediction, save_prediction
 from ipd.features.audio import AudioError, NoAudioTrack
+from ipd.features.batch import unique_video_ids
 from ipd.features.extract import extract_video
 from ipd.features.reader import open_features
+from ipd.files import check_input_file
 
 FUSIONS = ("A", "AxO", "AxS", "AxOxS")
 
@@ -110,15 +110,6 @@ def choose_fusion(requested: str, has_object: bool, has_sound: bool) -> tuple[st
     return requested, None
 
 
-def video_id_for(path: Path, taken: set[str]) -> str:
-    """A cache-safe id from the file name, made unique among ``taken`` (adds a path hash)."""
-    stem = re.sub(r"[^\w.+-]", "_", path.stem).lstrip(".") or "video"
-    if stem in taken:
-        stem = f"{stem}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]}"
-    taken.add(stem)
-    return stem
-
-
 def extract(
     path: Path, video_id: str, detector: Detector, options: DetectOptions
 ) -> tuple[bool, list[str]]:
@@ -153,7 +144,7 @@ def detect_video(
         InputError: an unusable video (one line naming the file).
     """
     path = Path(path)
-    video_id = video_id or video_id_for(path, set())
+    video_id = video_id or unique_video_ids([path])[0][0]
     check_video_file(path)
     clock = _Clock()
     has_audio, notes = extract(path, video_id, detector, options)
@@ -292,10 +283,6 @@ def _has_audio_track(path: Path) -> bool:
 
 
 def check_video_file(path: Path) -> None:
-    """Fail early with one line for a missing or empty file (the extractor checks the rest)."""
-    if path.is_dir():
-        raise InputError(f"{path}: a folder, not a video file")
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: empty file (0 bytes)")
+    """Fail early with one line for a missing, empty or special file (the extractor checks the
+    rest)."""
+    check_input_file(path, "video file")

@@ -20,6 +20,7 @@ import librosa
 import numpy as np
 
 from ipd.errors import InputError
+from ipd.files import check_input_file
 from ipd.timebase import HOP, SAMPLE_RATE, SOUND_STRIDE
 
 DEFAULT_WINDOWS = (512, 2048, 8192)  # chapter 4; chapter 3 uses 512 ... 16384
@@ -45,9 +46,7 @@ def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
     Raises:
         AudioError: missing or undecodable file; NoAudioTrack: a video without audio.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: file not found")
+    path = check_input_file(path, "media file", AudioError)
     if path.suffix.lower() in AUDIO_ONLY_SUFFIXES:
         try:
             y, _ = librosa.load(path, sr=sr, mono=True)
@@ -127,9 +126,7 @@ def iter_audio(path: str | Path, sr: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
     import av
     import soxr
 
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: file not found")
+    path = check_input_file(path, "media file", AudioError)
     try:
         container = av.open(str(path))
     except Exception as err:

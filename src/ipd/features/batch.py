@@ -6,7 +6,9 @@ stream of each video is written atomically, so a killed batch loses at most the 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +34,23 @@ class Report:
     def ok(self) -> int:
         """Videos that have their features now (extracted in this run or already cached)."""
         return len(self.done) + len(self.cached)
+
+
+def unique_video_ids(
+    paths: Sequence[str | Path], taken: Iterable[str] = ()
+) -> list[tuple[str, Path]]:
+    """``(video_id, path)`` for video files: a cache-safe id from each file name, made unique
+    with a hash of the path where two files (``a.mp4``, ``a.mkv``), or a file and an id in
+    ``taken``, share a stem."""
+    taken = set(taken)
+    items = []
+    for path in map(Path, paths):
+        stem = re.sub(r"[^\w.+-]", "_", path.stem).lstrip(".") or "video"
+        if stem in taken:
+            stem = f"{stem}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]}"
+        taken.add(stem)
+        items.append((stem, path))
+    return items
 
 
 def _run_one(item: tuple[str, str | Path], cache_dir, params, streams, force, threads) -> dict:
@@ -80,7 +99,7 @@ def extract_many(
     ids = [vid for vid, _ in items]
     if len(set(ids)) != len(ids):
         dup = sorted({v for v in ids if ids.count(v) > 1})
-        raise InputError(f"duplicate video ids: {', '.join(dup[:5])}")
+        raise InputError(f"duplicate video ids in the dataset index: {', '.join(dup[:5])}")
     for stream in streams:
         cache.remove_stale_temps(cache.stream_dir(cache_dir, stream, params))
     report, t0 = Report(), time.perf_counter()

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from ipd import timebase
-from ipd.errors import InputError
 from ipd.features import cache, flow, video
 from ipd.features.audio import LogmelStream, NoAudioTrack, iter_audio
 from ipd.features.params import STREAMS, ExtractParams
+from ipd.files import check_input_file
 
 
 def extract_video(
@@ -45,9 +45,7 @@ def extract_video(
             track when audio was the only stream asked for.
     """
     params = params or ExtractParams()
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
+    path = check_input_file(path, "video file")
     out = {"video_id": video_id, "written": [], "cached": [], "notes": []}
     todo = []
     for stream in streams:

@@ -77,6 +77,7 @@ class ExtractParams:
             "size": self.size,
             "resize": "cv2.INTER_AREA (shrink), INTER_LINEAR (enlarge)",
             "sampling": "last frame with timestamp <= t",
+            "orientation": "upright (display rotation applied)",
         }
         if stream == "rgb":
             return {"stream": "rgb", "fps": timebase.ANALYSIS_FPS, **frames}

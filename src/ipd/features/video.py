@@ -11,6 +11,10 @@ duration and the number of analysis frames). The extraction pass decodes with Py
 decord's background decoder keeps decoding ahead of a slow consumer such as optical flow and
 buffers frames without bound (dmlc/decord#208: 1 GB for one minute at 360p), and parking it with
 ``seek`` either returns wrong frames (seek to the next frame) or triples decoding time (seek 0).
+
+Frames are analysed upright: a phone video stores its frames sideways with a display rotation (the
+display matrix, or the old ``rotate`` tag); the frame size (:func:`open_video`) and every decoded
+frame (:func:`iter_frames_at`) have that rotation applied, as a player shows them.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import cv2
 import numpy as np
 
 from ipd.errors import InputError
+from ipd.files import check_input_file
 
 # Frame timestamps come back as float32 seconds (about 0.25 ms resolution at 1 h); a frame exactly
 # at t must count as "<= t", and a 10.000000x-s video must count as 10 s.
@@ -38,8 +43,8 @@ class VideoInfo:
         starts: ``(frames,)`` float64 presentation time of each decoded frame, seconds.
         duration: end of the last frame, seconds, rounded to 1 ms (the decoder is the
             authority, not index.csv).
-        height: decoded frame height, pixels.
-        width: decoded frame width, pixels.
+        height: displayed frame height, pixels (the display rotation applied).
+        width: displayed frame width, pixels.
     """
 
     path: Path
@@ -68,18 +73,17 @@ def open_video(path: str | Path, num_threads: int = 1):
     """
     import decord
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: empty file (0 bytes)")
+    path = check_input_file(path, "video file")
     height, width = _frame_size(path)
+    decord.logging.set_level(decord.logging.QUIET)  # its FFmpeg would print "partial file"
     try:
         reader = decord.VideoReader(str(path), num_threads=num_threads)
         n = len(reader)
         stamps = reader.get_frame_timestamp(range(n)) if n else np.zeros((0, 2))
     except Exception as err:  # decord raises RuntimeError or DECORDError with a C++ trace
-        raise InputError(f"{path}: video track cannot be indexed by decord") from err
+        raise InputError(
+            f"{path}: truncated or damaged video (its frames cannot be indexed)"
+        ) from err
     if n == 0:
         raise InputError(f"{path}: video has no frames")
     if n == 1:
@@ -93,21 +97,48 @@ def open_video(path: str | Path, num_threads: int = 1):
 
 
 def _frame_size(path: Path) -> tuple[int, int]:
-    """``(height, width)`` of the first video stream, from the container header."""
+    """``(height, width)`` of the first video stream as displayed (rotation applied)."""
     import av
 
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise InputError(f"{path}: no video track (not a video file)")
-            ctx = container.streams.video[0].codec_context
-            height, width = int(ctx.height), int(ctx.width)
+            stream = container.streams.video[0]
+            height, width = int(stream.codec_context.height), int(stream.codec_context.width)
+            turns = quarter_turns(_first_frame_rotation(container, stream))
     except av.error.FFmpegError as err:
         reason = getattr(err, "strerror", None) or type(err).__name__
         raise InputError(f"{path}: not a readable video ({reason.lower()})") from err
     if height <= 0 or width <= 0:
         raise InputError(f"{path}: video stream has no frame size")
-    return height, width
+    return (width, height) if turns % 2 else (height, width)
+
+
+def _first_frame_rotation(container, stream) -> float:
+    """The display rotation of the first decodable frame, degrees (0 when there is none)."""
+    try:
+        frame = next(container.decode(stream), None)
+    except av_errors():
+        return 0.0  # a stream that does not decode is reported later, by the decoder
+    return float(frame.rotation) if frame is not None else 0.0
+
+
+def av_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a broken stream makes PyAV raise while decoding."""
+    import av
+
+    return (av.error.FFmpegError, IndexError, OSError)
+
+
+def quarter_turns(rotation: float) -> int:
+    """Counter-clockwise quarter turns (0-3) that show a frame of display ``rotation`` upright.
+
+    FFmpeg's display-matrix angle is counter-clockwise (a phone held upright records
+    ``rotation = 90`` or ``-90``): ``np.rot90(frame, quarter_turns(rotation))`` is what a player
+    shows, the same as ``ffmpeg``'s autorotation.
+    """
+    return round(rotation / 90) % 4
 
 
 def sample_indices(starts: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -154,8 +185,9 @@ def iter_frames_at(
         threads: decoder threads (0: FFmpeg's choice; 1 inside worker processes).
 
     Yields:
-        ``(frame, index, time)``: ``(H, W, 3)`` uint8 RGB, the decoded frame's ordinal and its
-        timestamp (s). Times after the last frame get the last frame.
+        ``(frame, index, time)``: ``(H, W, 3)`` uint8 RGB, upright (display rotation applied),
+        the decoded frame's ordinal and its timestamp (s). Times after the last frame get the
+        last frame.
 
     Raises:
         InputError: the file cannot be decoded, or decoding fails part-way.
@@ -169,7 +201,9 @@ def iter_frames_at(
     def emit():
         nonlocal last
         if last is None or last[0] != shown[1]:
-            rgb = resize(shown[0].to_ndarray(format="rgb24"), shape)
+            rgb = shown[0].to_ndarray(format="rgb24")
+            turns = quarter_turns(shown[0].rotation)
+            rgb = resize(np.rot90(rgb, turns) if turns else rgb, shape)
             last = (shown[1], rgb)
         return last[1], shown[1], shown[2]
 
@@ -190,7 +224,7 @@ def iter_frames_at(
                 if j >= len(times):
                     return
                 shown = (frame, ordinal, ftime)
-    except (av.error.FFmpegError, IndexError, OSError) as err:
+    except av_errors() as err:
         raise InputError(f"{path}: decoding failed after frame {ordinal} ({err})") from err
     if shown is None:
         raise InputError(f"{path}: video has no frames")

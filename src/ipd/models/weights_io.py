@@ -6,6 +6,8 @@ authors' weights (:mod:`ipd.models.original`), so neither imports the other for 
 
 from __future__ import annotations
 
+import pickle
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,9 +15,42 @@ import torch
 from torch import Tensor
 
 from ipd.errors import InputError
+from ipd.files import check_input_file
 
 CHECKPOINT_KEY = "state_dict.model"  # the authors' checkpoint wrapper
 LIGHTNING_KEY = "state_dict"  # a Lightning checkpoint's weights
+
+
+def load_weights_only(path: str | Path, what: str = "checkpoint") -> object:
+    """``torch.load(path, weights_only=True)`` on the CPU, with one-line errors in our words.
+
+    Only tensors, numbers, strings and containers of them load; a file that asks to build any
+    other Python object (a foreign checkpoint, or a malicious pickle) is refused before anything
+    in it runs.
+
+    Args:
+        path: the file.
+        what: what the file should be, for the messages (``checkpoint``, ``tagger file``).
+
+    Raises:
+        InputError: missing, a folder, empty, refused (objects beyond weights), or not a PyTorch
+            file (truncated or another kind of file).
+    """
+    path = check_input_file(path, what)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        found = re.search(r"Unsupported (?:global|class):? (?:GLOBAL )?([\w.]+)", str(err))
+        if found:
+            raise InputError(
+                f"{path}: refused: the file asks to build Python objects ({found.group(1)}), "
+                f"not only weights (a foreign or malicious file); nothing in it was run"
+            ) from None
+        raise InputError(f"{path}: not a PyTorch {what} (not a pickle of weights)") from None
+    except Exception:  # torch raises zip, EOF, struct and runtime errors for broken files
+        raise InputError(
+            f"{path}: not a readable PyTorch {what} (truncated, or another kind of file)"
+        ) from None
 
 
 def read_state_dict(path: str | Path) -> dict[str, Tensor]:
@@ -28,13 +63,7 @@ def read_state_dict(path: str | Path) -> dict[str, Tensor]:
         InputError: missing file, not a PyTorch file, or not a mapping of names to tensors.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises pickle, zip and runtime errors for foreign files
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"{path}: not a PyTorch state dict ({reason})") from err
+    obj = load_weights_only(path, "weights file")
     for wrapper in (CHECKPOINT_KEY, LIGHTNING_KEY):
         if isinstance(obj, Mapping) and wrapper in obj:
             obj = obj[wrapper]

@@ -217,7 +217,7 @@ def _video_section(video: ReportVideo, media: VideoMedia, anchor: str) -> str:
 def _overlays_html(overlays: Sequence[Overlay]) -> str:
     parts = ['<div class="overlays">']
     for item in overlays:
-        what = f"{item.model} &middot; {escape(item.instrument)}"
+        what = f"{escape(item.model)} &middot; {escape(item.instrument)}"
         if item.gif:
             parts.append(
                 f'<figure class="overlay"><img src="{escape(item.gif)}" '

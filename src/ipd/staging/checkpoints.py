@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
+from collections.abc import Mapping
 from pathlib import Path
-
-import torch
 
 from ipd.errors import InputError
 from ipd.features.params import ExtractParams
+from ipd.models.weights_io import load_weights_only
+from ipd.systems.sound import SoundTagger
+from ipd.systems.video import ActionLocaliser, ObjectLocaliser
+
+SYSTEMS = (SoundTagger, ObjectLocaliser, ActionLocaliser)
 
 
 def checkpoint_identity(path: str | Path) -> str:
@@ -28,24 +33,57 @@ def load_system(cls: type, path: str | Path):
     without it: the checkpoint holds all weights, so that file need not exist any more.
 
     Raises:
-        InputError: missing or unreadable checkpoint, or one of another system class.
+        InputError (one line): missing, unreadable or refused file (:func:`load_weights_only`),
+            not a Lightning checkpoint, a checkpoint of another model (named), or weights that do
+            not fit.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: checkpoint not found")
+    checkpoint = read_checkpoint(path)
+    found = system_of(checkpoint)
+    if found is not None and found is not cls:
+        raise InputError(
+            f"{path}: a checkpoint of the {found.role} ({found.__name__}), "
+            f"not of the {cls.role} ({cls.__name__})"
+        )
     try:
         system = cls.load_from_checkpoint(
-            path, map_location="cpu", weights_only=True, **_without_pretrained(path)
+            path, map_location="cpu", weights_only=True, **_without_pretrained(checkpoint)
         )
     except Exception as err:  # Lightning/jsonargparse raise many types for a wrong file
-        raise InputError(f"{path}: not a {cls.__name__} checkpoint ({err})") from err
+        reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        raise InputError(f"{path}: does not load as the {cls.role} ({reason})") from err
     return system.eval()
 
 
-def _without_pretrained(path: Path) -> dict:
+def read_checkpoint(path: str | Path) -> dict:
+    """A Lightning checkpoint of ``ipd train`` (weights only), checked for its two parts.
+
+    Raises:
+        InputError: as :func:`load_weights_only`, or a weights file that is not such a checkpoint
+            (e.g. the authors' released weights, which take the ``--original-*`` options).
+    """
+    checkpoint = load_weights_only(path)
+    if not isinstance(checkpoint, Mapping) or "state_dict" not in checkpoint:
+        raise InputError(
+            f"{path}: not a checkpoint of `ipd train` (no Lightning state_dict; the authors' "
+            f"released weights load with `ipd detect --original-*`)"
+        )
+    return dict(checkpoint)
+
+
+def system_of(checkpoint: Mapping) -> type | None:
+    """The system a checkpoint was saved from, told by its hyper-parameter names (None when
+    they fit no system, or several)."""
+    names = {k for k in checkpoint.get("hyper_parameters") or {} if not k.startswith("_")}
+    fits = [
+        cls for cls in SYSTEMS if names and names <= set(inspect.signature(cls.__init__).parameters)
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _without_pretrained(checkpoint: Mapping) -> dict:
     """``{"net": config}`` with ``pretrained_early`` cleared, or ``{}`` when it is not set."""
-    hparams = torch.load(path, map_location="cpu", weights_only=True).get("hyper_parameters")
-    net = (hparams or {}).get("net")
+    net = (checkpoint.get("hyper_parameters") or {}).get("net")
     if not isinstance(net, dict) or not (net.get("init_args") or {}).get("pretrained_early"):
         return {}
     return {"net": {**net, "init_args": {**net["init_args"], "pretrained_early": None}}}
@@ -53,8 +91,7 @@ def _without_pretrained(path: Path) -> dict:
 
 def extract_params_of(path: str | Path) -> ExtractParams:
     """The feature-extraction settings a checkpoint was trained on (from its datamodule hparams)."""
-    ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
-    data = ckpt.get("datamodule_hyper_parameters") or {}
+    data = read_checkpoint(path).get("datamodule_hyper_parameters") or {}
     kwargs = {k: data[k] for k in ("windows", "size", "flow") if k in data}
     if "windows" in kwargs:
         kwargs["windows"] = tuple(kwargs["windows"])

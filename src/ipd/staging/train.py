@@ -10,16 +10,19 @@ run (``max_epochs`` reached) is left as it is.
 from __future__ import annotations
 
 import gc
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from jsonargparse import ArgumentError
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from ipd.data.datamodules import FrameData, ImageData, SoundData
+from ipd.errors import InputError
 from ipd.systems.sound import SoundTagger
 from ipd.systems.video import ActionLocaliser, ObjectLocaliser
 
@@ -79,11 +82,32 @@ class StageCLI(LightningCLI):
 
 
 def build_cli(stage: str, args: list[str]) -> StageCLI:
-    """Parse ``args`` for ``stage`` and instantiate model, datamodule and trainer (no fitting)."""
+    """Parse ``args`` for ``stage`` and instantiate model, datamodule and trainer (no fitting).
+
+    Raises:
+        InputError: a config that does not parse (YAML), a wrong type or an unknown key, in one
+            line naming the config files.
+    """
     model_class, data_class = STAGES[stage]
     # LightningCLI warns when sys.argv also holds arguments; ours are the ones after the stage.
     with _argv([f"ipd train {stage}"]):
-        return _cli(model_class, data_class, stage, args)
+        try:
+            return _cli(model_class, data_class, stage, args)
+        except ArgumentError as err:
+            raise InputError(f"{_configs_named(args, stage)}: {_one_line(err)}") from err
+
+
+def _configs_named(args: list[str], stage: str) -> str:
+    """The ``--config`` files of ``args`` (or the command, when there are none)."""
+    files = [b for a, b in zip(args, args[1:], strict=False) if a in ("--config", "-c")]
+    files += [a.split("=", 1)[1] for a in args if a.startswith("--config=")]
+    return ", ".join(files) or f"ipd train {stage}"
+
+
+def _one_line(err: ArgumentError) -> str:
+    """jsonargparse's message on one line, with ``<class 'float'>`` said as ``float``."""
+    text = re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", str(err))
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip()).replace(":;", ":")
 
 
 @contextmanager
@@ -109,7 +133,7 @@ def _cli(model_class: type, data_class: type, stage: str, args: list[str]) -> St
             "deterministic": "warn",
             "log_every_n_steps": 5,
         },
-        parser_kwargs={"prog": f"ipd train {stage}", "default_env": False},
+        parser_kwargs={"prog": f"ipd train {stage}", "default_env": False, "exit_on_error": False},
     )
 
 

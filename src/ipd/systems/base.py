@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import ClassVar
 
 import lightning as L
 import torch
@@ -23,7 +24,10 @@ class ClipSystem(L.LightningModule):
     Subclasses implement ``clip_scores(batch) -> (probs (B, G), loss)`` for validation and
     ``training_step``. Model selection is by ``val/auc``: the macro clip-level AUC of the sub-clip
     outputs against the video tags (SPEC 5; no frame labels exist for training or validation).
+    ``role`` names the system in messages (``"action model"``).
     """
+
+    role: ClassVar[str] = "model"
 
     def __init__(self, net: nn.Module, optimizer: OptimizerCallable, num_classes: int) -> None:
         super().__init__()

@@ -32,6 +32,8 @@ class SoundTagger(ClipSystem):
         n_mels: mel bands per input.
     """
 
+    role = "sound model"
+
     def __init__(
         self,
         net: nn.Module,

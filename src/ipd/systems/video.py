@@ -66,6 +66,8 @@ class ObjectLocaliser(FrameSystem):
             the frame.
     """
 
+    role = "object model"
+
     def __init__(
         self,
         net: nn.Module,
@@ -124,6 +126,8 @@ class ActionLocaliser(FrameSystem):
         num_classes: G.
         input_scale: factor applied to the flow (pixels) before the network.
     """
+
+    role = "action model"
 
     def __init__(
         self,

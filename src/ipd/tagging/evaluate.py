@@ -247,15 +247,13 @@ def tagger_from_checkpoint(path: str | Path) -> Clip2FrameTagger:
     run's extraction windows, standardization the system's buffers.
     """
     from ipd.models.clip2frame import Clip2Frame
-    from ipd.staging.checkpoints import extract_params_of, load_system
+    from ipd.staging.checkpoints import extract_params_of, load_system, read_checkpoint
     from ipd.systems.sound import SoundTagger
 
     system = load_system(SoundTagger, path)
     if not isinstance(system.net, Clip2Frame):
         raise InputError(f"{path}: the sound net is {type(system.net).__name__}, not Clip2Frame")
-    data = torch.load(Path(path), map_location="cpu", weights_only=True).get(
-        "datamodule_hyper_parameters", {}
-    )
+    data = read_checkpoint(path).get("datamodule_hyper_parameters", {})
     try:
         space = load_label_space(data.get("labels"))
     except (OSError, ValueError) as err:

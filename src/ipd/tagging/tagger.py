@@ -20,6 +20,7 @@ from ipd.errors import InputError
 from ipd.features.audio import load_audio, logmel, standardize
 from ipd.models.clip2frame import Clip2Frame
 from ipd.models.clip2frame_import import load_released_clip2frame
+from ipd.models.weights_io import load_weights_only
 from ipd.timebase import HOP, SAMPLE_RATE
 
 Resolution = Literal["segment", "mel"]
@@ -132,14 +133,7 @@ class Clip2FrameTagger:
     def load(cls, path: str | Path) -> Clip2FrameTagger:
         """Read a file written by :meth:`save` (``weights_only``: no code is unpickled)."""
         path = Path(path)
-        if not path.is_file():
-            raise InputError(f"{path}: tagger file not found")
-        try:
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as err:  # torch raises pickle, zip, struct and runtime errors
-            raise InputError(
-                f"{path}: not a saved clip2frame tagger ({type(err).__name__})"
-            ) from err
+        blob = load_weights_only(path, "tagger file")
         try:
             model = Clip2Frame(**blob["config"])
             model.load_state_dict(blob["state_dict"])
