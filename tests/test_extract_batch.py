@@ -1,15 +1,10 @@
-"""Batches, bad inputs, the ``ipd extract`` command, and a run killed mid-way."""
+"""Batches, bad inputs and the ``ipd extract`` command (a killed run: tests/robustness)."""
 
 from __future__ import annotations
 
 import argparse
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 from test_features_media import index_frames, tone, write_video
@@ -131,54 +126,3 @@ def test_cli_single_input_raises_and_options_reach_the_params(inputs, tmp_path, 
         assert cache.list_cached(tmp_path, stream, params) == ["good"]
     with pytest.raises(InputError, match="--streams"):
         _run_cli([str(inputs["good"]), "--cache", str(tmp_path), "--streams", "audio,depth"])
-
-
-KILLABLE = """
-import sys
-from pathlib import Path
-from ipd.features.batch import extract_many
-items = [(Path(p).stem, p) for p in sys.argv[2:]]
-extract_many(items, sys.argv[1], workers=1, progress=False)
-"""
-
-
-@pytest.mark.slow  # ~7 s: a subprocess, then two full runs
-def test_a_killed_run_resumes_to_byte_identical_outputs(tmp_path):
-    seconds = [3, 12, 3, 3, 3]  # v1 is long: the kill lands while it is being written
-    videos = [
-        write_video(tmp_path / f"v{i}.mkv", index_frames(25 * s), 25, audio=tone(s, seed=i))
-        for i, s in enumerate(seconds)
-    ]
-    killed, clean = tmp_path / "killed", tmp_path / "clean"
-    params = ExtractParams()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", KILLABLE, str(killed), *map(str, videos)], cwd=REPO
-    )
-    first_done = cache.feature_path(killed, "audio", "v0", params)  # audio is written last
-    deadline = time.monotonic() + 120
-
-    def half_written() -> list[Path]:  # the zips of v1 being written under temporary names
-        return list(killed.rglob(".v1.zip.*.tmp"))
-
-    while not (first_done.exists() and half_written()) and time.monotonic() < deadline:
-        assert proc.poll() is None, "the run ended before it could be killed"
-        time.sleep(0.002)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert first_done.exists() and half_written(), "not killed while writing the second video"
-    assert cache.list_cached(killed, "rgb", params) == ["v0"]  # the half-written zip is not listed
-    assert not cache.feature_path(killed, "audio", "v4", params).exists()
-
-    items = [(p.stem, p) for p in videos]
-    resumed = extract_many(items, killed, params, progress=False)
-    assert "v0" in resumed.cached and "v4" in resumed.done and not resumed.failed
-    extract_many(items, clean, params, progress=False)
-    assert list(killed.rglob("*.tmp")) == []  # the dead run's temporary files were removed
-    for stream in STREAMS:
-        for video in videos:
-            a = cache.feature_path(killed, stream, video.stem, params).read_bytes()
-            b = cache.feature_path(clean, stream, video.stem, params).read_bytes()
-            assert a == b, f"{stream}/{video.stem} differs after the resumed run"
-    assert np.all(
-        [cache.is_fresh(cache.feature_path(killed, "rgb", v.stem, params), v) for v in videos]
-    )

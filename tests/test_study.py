@@ -1,11 +1,11 @@
 """``ipd study``: seeds, the statistics over seeds and test videos by hand, claims judged on
-distributions, the README block, and a two-seed study of the tiny world end to end."""
+distributions and the README block (a two-seed study of the tiny world, killed and resumed:
+tests/robustness/test_interrupted.py)."""
 
 from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from ipd.cli.main import main
@@ -168,34 +168,3 @@ TINY = [
     " --model.net.init_args.width=0.125 --trainer.enable_progress_bar=false",
     "--test-world=w3=--seed 3",
 ]
-
-
-@pytest.mark.slow
-def test_a_two_seed_study_of_the_tiny_world_runs_resumes_and_reports(tmp_path, capsys):
-    out = tmp_path / "study"
-    assert main(["study", "--seeds", "0-1", "--out", str(out), *TINY]) == 0
-    study = json.loads((out / "study.json").read_text())
-    assert study["seeds"] == [0, 1]
-    assert study["world"]["test_videos"] == 9 and study["machine"]["cpu"]
-    vt = study["rows"]["VT"]["temporal_auc"]
-    assert len(vt["values"]) == 2 and vt["mean"] == pytest.approx(np.mean(vt["values"]))
-    for seed, value in zip((0, 1), vt["values"], strict=True):  # each value is its seed's run
-        metrics = json.loads((out / f"seed_{seed}" / "eval" / "metrics.json").read_text())
-        assert metrics["VT"]["temporal_auc"] == value
-    assert len(study["claims"]) == 8 and all(c["of"] == 2 for c in study["claims"])
-    assert len(study["hit_rate"]["values"]) == 2
-    other = study["test_worlds"]["w3"]
-    assert other["test_videos"] == 9 and len(other["rows"]["SOT0503"]["spatial_px"]["values"]) == 2
-    assert (out / "study.md").read_text().startswith("## Results over seeds")
-    assert (out / "report" / "index.html").is_file() and (out / "report" / "seeds.png").is_file()
-    # The seeds' checkpoints differ (each seed trains its own chain) ...
-    a, b = (out / f"seed_{s}" / "runs" / "action_VT" / "checkpoints" / "best.ckpt" for s in (0, 1))
-    assert a.read_bytes() != b.read_bytes()
-    # ... and a rerun finds both seeds finished: nothing retrained, the same study.
-    stamp = a.stat().st_mtime_ns
-    capsys.readouterr()
-    assert main(["study", "--seeds", "0-1", "--out", str(out), *TINY]) == 0
-    assert "seed 1: finished earlier" in capsys.readouterr().out
-    assert a.stat().st_mtime_ns == stamp
-    again = json.loads((out / "study.json").read_text())
-    assert again["rows"] == study["rows"] and again["claims"] == study["claims"]

@@ -1,5 +1,25 @@
 """Errors a user can fix. The CLI prints their message as one line and exits non-zero."""
 
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+# OSErrors of the place written to (not of the program): said in one line like bad input
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
 
 class InputError(ValueError):
     """Bad input (missing file, not a video, no frames, ...). The message names the file."""
+
+
+def output_problem(err: OSError) -> str | None:
+    """One line for a full disk, a quota, a read-only or forbidden folder (None for others):
+    the folder written to (not the hidden temporary file) and the reason."""
+    if err.errno not in WRITE_ERRNOS:
+        return None
+    where = Path(err.filename) if err.filename else None
+    if where is not None and where.name.startswith(".") and where.suffix == ".tmp":
+        where = where.parent
+    reason = (err.strerror or type(err).__name__).lower()
+    return f"{where or 'output'}: cannot write ({reason}); nothing half-written was kept"

@@ -6,11 +6,16 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from ipd.errors import InputError
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip member timestamps: the same input gives the same bytes
 
 
 def check_input_file(
@@ -72,9 +77,17 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         tmp.unlink(missing_ok=True)
+        name_the_file(err, path)
         raise
+
+
+def name_the_file(err: BaseException, path: str | Path) -> None:
+    """Raise an OSError that names no file (a write that filled the disk) again naming
+    ``path``, so that the one-line message can say where; return for any other error."""
+    if isinstance(err, OSError) and err.filename is None and err.errno is not None:
+        raise OSError(err.errno, err.strerror, str(path)) from err
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
@@ -88,4 +101,17 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically; returns ``path``."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_npz_atomic(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
+    """``np.savez_compressed`` with fixed member timestamps, atomically: a rerun on the same
+    input writes the same bytes (``np.savez`` stamps each member with the current time), and
+    ``np.load`` reads it as usual."""
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
     return Path(path)

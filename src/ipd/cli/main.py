@@ -8,7 +8,7 @@ import sys
 
 from ipd import __version__
 from ipd.cli import demo, detect, evaluate, extract, study, synth, tag, tag_eval, teach, train
-from ipd.errors import InputError
+from ipd.errors import InputError, output_problem
 
 COMMANDS = (demo, study, synth, extract, train, teach, evaluate, detect, tag, tag_eval)
 
@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        problem = output_problem(err)
+        if debug or problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -90,7 +90,8 @@ def load_keypoints(
         annotated for several instruments appears once per instrument, as ``"<video_id>/<name>"``.
 
     Raises:
-        InputError: unreadable JSON, missing fields, inconsistent categories or duplicate frames.
+        InputError: unreadable JSON, missing fields, inconsistent categories, duplicate frames or
+            key points outside their frame.
     """
     path = Path(path)
     dataset = _read_json(path)
@@ -188,6 +189,13 @@ def _frame(path: Path, image: dict, vid: str, anns: list[dict]) -> FrameRecord:
     keypoints = np.array(points, dtype=np.float64).reshape(-1, 2)
     if not np.all(np.isfinite(keypoints)):
         raise InputError(f"{path}: image {image['id']} has a non-finite key point")
+    outside = (keypoints < 0).any(axis=1) | (keypoints > [width, height]).any(axis=1)
+    if outside.any():
+        x, y = keypoints[outside][0]
+        raise InputError(
+            f"{path}: image {image['id']} has a key point ({x:g}, {y:g}) outside its "
+            f"{width} x {height} frame"
+        )
     return FrameRecord(vid, int(image.get("frame_index", -1)), t, width, height, keypoints)
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ipd.errors import InputError
-from ipd.files import atomic_path
+from ipd.files import write_npz_atomic
 from ipd.timebase import ANALYSIS_PERIOD
 
 _RANGE_SLACK = 1e-4  # float32 sigmoid outputs may overshoot [0, 1] by rounding
@@ -140,7 +140,8 @@ def validate(pred: Prediction) -> None:
 
 
 def save_prediction(path: str | Path, pred: Prediction) -> Path:
-    """Write ``pred`` atomically (temporary file in the same folder, then rename).
+    """Write ``pred`` atomically (temporary file in the same folder, then rename); the same
+    prediction gives the same bytes.
 
     Returns:
         The written path.
@@ -160,9 +161,7 @@ def save_prediction(path: str | Path, pred: Prediction) -> Path:
     if pred.grid is not None:
         g = pred.grid
         arrays["grid"] = np.array([g.stride, g.offset, g.height, g.width], dtype=np.float64)
-    with atomic_path(path) as tmp, tmp.open("wb") as handle:
-        np.savez_compressed(handle, **arrays)
-    return path
+    return write_npz_atomic(path, arrays)
 
 
 def load_prediction(path: str | Path) -> Prediction:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ipd.errors import InputError
+from ipd.errors import InputError, output_problem
 from ipd.features import cache
 from ipd.features.extract import extract_video
 from ipd.features.params import STREAMS, ExtractParams
@@ -61,9 +61,9 @@ def _run_one(item: tuple[str, str | Path], cache_dir, params, streams, force, th
     except InputError as err:
         result = {"video_id": video_id, "status": "failed", "error": str(err), "notes": []}
     except Exception as err:  # a broken file can make any decoder raise anything: report, go on
-        message = (
-            f"{path}: {type(err).__name__}: {str(err).strip().splitlines()[0] if str(err) else ''}"
-        )
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        full_disk = output_problem(err) if isinstance(err, OSError) else None  # or read-only
+        message = full_disk or f"{path}: {type(err).__name__}: {first}"
         result = {"video_id": video_id, "status": "failed", "error": message, "notes": []}
     return result
 

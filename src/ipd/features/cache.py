@@ -28,8 +28,8 @@ import numpy as np
 
 from ipd.features.memory import DecodedMembers
 from ipd.features.params import ExtractParams
+from ipd.files import ZIP_TIME, name_the_file
 
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip member timestamps: reruns are byte-identical
 # zlib level 3: on flow, 7% larger than the default level 6 at half its time (which otherwise
 # costs as much as the Farneback flow itself).
 DEFLATE_LEVEL = 3
@@ -128,10 +128,14 @@ class ZipWriter:
         return self
 
     def add_bytes(self, name: str, data: bytes, compress: bool = True) -> None:
-        info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+        info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
         info.external_attr = 0o644 << 16
-        self.zf.writestr(info, data, compresslevel=DEFLATE_LEVEL if compress else None)
+        try:
+            self.zf.writestr(info, data, compresslevel=DEFLATE_LEVEL if compress else None)
+        except OSError as err:
+            name_the_file(err, self.path)
+            raise
 
     def add_array(self, name: str, array: np.ndarray, compress: bool = True) -> None:
         """Store ``array`` as a ``.npy`` member."""
@@ -151,17 +155,27 @@ class ZipWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            self.zf.close()
+            self._close(sync=exc_type is None)
+        except BaseException as err:
+            self.tmp.unlink(missing_ok=True)  # e.g. the disk filled up while closing
             if exc_type is None:
-                self.file.flush()
-                os.fsync(self.file.fileno())
-        finally:
-            self.file.close()
+                name_the_file(err, self.path)
+                raise
+            return  # the error that stopped the writing is the one to report
         if exc_type is not None:
             self.tmp.unlink(missing_ok=True)
             return
         os.replace(self.tmp, self.path)
         _fsync_dir(self.path.parent)
+
+    def _close(self, sync: bool) -> None:
+        try:
+            self.zf.close()
+            if sync:
+                self.file.flush()
+                os.fsync(self.file.fileno())
+        finally:
+            self.file.close()
 
 
 class ZipReader:

@@ -195,6 +195,7 @@ def iter_frames_at(
     import av
 
     times = np.asarray(times, dtype=np.float64)
+    errors = av_errors()  # looked up now: a generator closed at exit must not import
     j, shown, ordinal = 0, None, -1  # shown: last frame with time <= times[j] (+ tolerance)
     last = None  # (ordinal, converted frame): a frame sampled twice is converted once
 
@@ -224,7 +225,7 @@ def iter_frames_at(
                 if j >= len(times):
                     return
                 shown = (frame, ordinal, ftime)
-    except av_errors() as err:
+    except errors as err:
         raise InputError(f"{path}: decoding failed after frame {ordinal} ({err})") from err
     if shown is None:
         raise InputError(f"{path}: video has no frames")

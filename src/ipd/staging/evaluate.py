@@ -101,9 +101,16 @@ def evaluate_split(
     cache = Path(cache) if cache is not None else out / "cache"
     label_space = load_label_space(labels)
     names = label_space.names
-    annotations = load_keypoints(dataset / "annotations" / f"keypoints_{split}.json", label_space)
+    keypoints = dataset / "annotations" / f"keypoints_{split}.json"
+    annotations = load_keypoints(keypoints, label_space)
     entries = read_index(dataset, split)
     video_ids = [e.video_id for e in entries]
+    unknown = sorted({ann.video_id for ann in annotations.values()} - set(video_ids))
+    if unknown:
+        raise InputError(
+            f"{keypoints}: annotates {len(unknown)} video(s) not in the {split} split of "
+            f"{dataset / 'index.csv'}: {', '.join(unknown[:3])}"
+        )
 
     preds: dict[str, dict[str, Prediction]] = {}
     for row, kind, ckpt in _runs(models):
