@@ -167,11 +167,12 @@ def test_detect_batch_skips_bad_inputs_and_lists_each_once(media, ipd, tiny_ckpt
 TAG_REFUSED = {
     "missing": "file not found",
     "zero_bytes": "empty file (0 bytes)",
+    "text": "not a readable media file (invalid data found when processing input)",
     "no_audio": "no audio track",
     "fifo": "not a regular file (a pipe, socket or device), not a media file",
     "folder": "a folder, not a media file",
 }
-TAG_WORKS = ("good", "silent_audio", "audio_only", "mpeg4_in_avi", "html_name")
+TAG_WORKS = ("good", "silent_audio", "audio_only", "mpeg4_in_avi", "html_name", "truncated")
 
 
 @pytest.mark.parametrize("case", sorted(TAG_REFUSED))

@@ -69,8 +69,9 @@ def _decode_container_audio(path: Path) -> tuple[np.ndarray, int]:
 
     try:
         container = av.open(str(path))
-    except Exception as err:
-        raise AudioError(f"{path}: not a readable media file ({err})") from err
+    except Exception as err:  # PyAV's FFmpegError subclasses, OSError
+        reason = (getattr(err, "strerror", None) or type(err).__name__).lower()
+        raise AudioError(f"{path}: not a readable media file ({reason})") from err
     with container:
         if not container.streams.audio:
             raise NoAudioTrack(f"{path}: no audio track")
@@ -129,8 +130,9 @@ def iter_audio(path: str | Path, sr: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
     path = check_input_file(path, "media file", AudioError)
     try:
         container = av.open(str(path))
-    except Exception as err:
-        raise AudioError(f"{path}: not a readable media file ({err})") from err
+    except Exception as err:  # PyAV's FFmpegError subclasses, OSError
+        reason = (getattr(err, "strerror", None) or type(err).__name__).lower()
+        raise AudioError(f"{path}: not a readable media file ({reason})") from err
     with container:
         if not container.streams.audio:
             raise NoAudioTrack(f"{path}: no audio track")
