@@ -1,18 +1,20 @@
-"""The label space, read from data (``annotations/instruments.yaml``), never written in code."""
+"""The label space, read from data (``instruments.yaml``, shipped with the package; in a checkout
+also at ``annotations/instruments.yaml``), never written in code."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
 
-DEFAULT_LABELS = Path(__file__).resolve().parents[2] / "annotations" / "instruments.yaml"
+DEFAULT_LABELS = Path(str(files("ipd") / "instruments.yaml"))  # package data (a real file)
 
 
 @dataclass(frozen=True)
 class Instrument:
-    """One class of the label space (fields documented in ``annotations/instruments.yaml``)."""
+    """One class of the label space (fields documented in ``instruments.yaml``)."""
 
     name: str
     yt8m_label: int

@@ -7,10 +7,22 @@ import argparse
 import sys
 
 from ipd import __version__
-from ipd.cli import demo, detect, evaluate, extract, study, synth, tag, tag_eval, teach, train
+from ipd.cli import (
+    configs,
+    demo,
+    detect,
+    evaluate,
+    extract,
+    study,
+    synth,
+    tag,
+    tag_eval,
+    teach,
+    train,
+)
 from ipd.errors import InputError, output_problem
 
-COMMANDS = (demo, study, synth, extract, train, teach, evaluate, detect, tag, tag_eval)
+COMMANDS = (demo, study, synth, extract, train, teach, evaluate, detect, tag, tag_eval, configs)
 
 
 def build_parser() -> argparse.ArgumentParser:

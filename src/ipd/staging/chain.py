@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
@@ -33,7 +34,7 @@ from ipd.staging.teach import teach
 from ipd.staging.train import selected_checkpoint, train
 from ipd.synth.config import WorldConfig
 
-CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "demo"
+CONFIGS = Path(str(files("ipd") / "configs" / "demo"))  # package data (a real folder)
 DEMO_PREFIX = "demo/"  # how the demo configs' paths start
 WORLD_FOLDERS = ("data", "cache", "imagenet", "imagenet_boxes", "world_teachers")
 

@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pretty_midi
 import soundfile as sf
 from scipy import signal
 
@@ -44,11 +43,25 @@ def check_soundfont(path: str | Path) -> Path:
     if shutil.which("fluidsynth") is None:
         raise InputError("fluidsynth: program not found on PATH (install the Debian package "
                          "fluidsynth)")  # fmt: skip
+    _pretty_midi()
     return path
+
+
+def _pretty_midi():
+    """The MIDI writer of the ``synth`` extra, or a one-line :class:`InputError` saying how to
+    install it."""
+    try:
+        import pretty_midi
+    except ModuleNotFoundError:
+        raise InputError(
+            "pretty_midi: not installed; synthesis needs the synth extra: pip install 'ipd[synth]'"
+        ) from None
+    return pretty_midi
 
 
 def write_midi(notes: list[Note], program: int, is_drum: bool, path: Path) -> None:
     """A one-track MIDI file of ``notes`` (GM ``program``, or the channel-10 drum kit)."""
+    pretty_midi = _pretty_midi()
     pm = pretty_midi.PrettyMIDI(resolution=960)
     track = pretty_midi.Instrument(program=program, is_drum=is_drum)
     track.notes = [pretty_midi.Note(n.velocity, n.pitch, n.onset, n.offset) for n in notes]
