@@ -279,3 +279,27 @@ def test_the_overall_table_shows_each_numbers_interval_over_test_videos():
     assert parsed.tables["overall"][("VT", "temporal_auc")] == "0.700"
     no_intervals = metrics_tables_html({"VT": _row(0.7, 33.95, {})})[0][2]
     assert "95 % CI" not in no_intervals
+
+
+def test_the_readme_picture_is_one_videos_side_by_side_made_small(tmp_path):
+    from PIL import Image
+
+    from ipd.errors import InputError
+    from ipd.report.readme import readme_picture
+
+    for i, name in enumerate(("000_cello_test_000", "001_flute_test_000")):
+        (tmp_path / "report" / "media" / name).mkdir(parents=True)
+        colour = (200, 30 * i, 0)
+        Image.new("RGB", (1920, 1080), colour).save(tmp_path / "report" / "media" / name /
+                                                    "side_by_side.png")  # fmt: skip
+    out = readme_picture(tmp_path / "report", tmp_path / "pic.png", video="flute", width=480)
+    with Image.open(out) as image:
+        assert image.size == (480, 270) and image.mode == "P"
+        assert image.convert("RGB").getpixel((10, 10)) == (200, 30, 0)
+    first = readme_picture(tmp_path / "report", tmp_path / "first.png", width=96)
+    with Image.open(first) as image:
+        assert image.convert("RGB").getpixel((5, 5)) == (200, 0, 0) and image.size == (96, 54)
+    with pytest.raises(InputError, match="no video matching 'violin'"):
+        readme_picture(tmp_path / "report", tmp_path / "x.png", video="violin")
+    with pytest.raises(InputError, match="no side-by-side figures"):
+        readme_picture(tmp_path, tmp_path / "x.png")

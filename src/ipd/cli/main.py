@@ -13,6 +13,7 @@ from ipd.cli import (
     detect,
     evaluate,
     extract,
+    picture,
     study,
     synth,
     tag,
@@ -22,7 +23,20 @@ from ipd.cli import (
 )
 from ipd.errors import InputError, output_problem
 
-COMMANDS = (demo, study, synth, extract, train, teach, evaluate, detect, tag, tag_eval, configs)
+COMMANDS = (
+    demo,
+    study,
+    synth,
+    extract,
+    train,
+    teach,
+    evaluate,
+    detect,
+    tag,
+    tag_eval,
+    configs,
+    picture,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
