@@ -120,6 +120,7 @@ def train_and_evaluate(root: Path, seed: int) -> dict[str, dict]:
     models = Models()
     for name, teachers in TEACHERS.items():
         args = [
+            "--config", str(CONFIGS / "action.yaml"),
             "--config", str(CONFIGS / f"action_{name}.yaml"),
             f"--seed_everything={seed}",
             f"--trainer.default_root_dir={root / f'runs_{seed}' / name}",

@@ -36,11 +36,12 @@ def test_released_tagger_teaches_an_st_action_model(
     assert np.isnan(pred.scores[:, 0]).all()  # Accordion: no MagnaTagATune tag, not covered
     assert np.isfinite(pred.scores[:, 1:]).all()
 
-    config = REPO / "configs" / "demo" / "action_ST05_mtt.yaml"
+    configs = REPO / "configs" / "demo"
     best = train(
         "action",
         [
-            "--config", str(config),
+            "--config", str(configs / "action.yaml"),
+            "--config", str(configs / "action_ST05_mtt.yaml"),
             f"--trainer.default_root_dir={tmp_path / 'run'}",
             "--trainer.max_epochs=1",
             "--trainer.enable_progress_bar=false",

@@ -17,7 +17,7 @@ from ipd.errors import InputError
 from ipd.evaluation.objects import read_voc_dir
 from ipd.labels import load_label_space
 from ipd.models.vgg_fcn import VGGFCN
-from ipd.staging.chain import Runs, World, relocated
+from ipd.staging.chain import Runs, World
 from ipd.staging.checkpoints import load_system
 from ipd.staging.train import train
 from ipd.synth.config import PRESETS
@@ -179,18 +179,34 @@ def test_object_run_starts_from_pretrained_conv1_5_and_keeps_them_frozen(
     assert not torch.equal(head, VGGFCN(width=0.125, batch_norm=True).head.conv8.weight)
 
 
-def test_demo_paths_are_moved_under_the_demo_folder():
-    config = {"trainer": {"default_root_dir": "demo/runs/object"}, "model": {"net": {
-        "init_args": {"pretrained_early": "demo/runs/pretrain/checkpoints/best.ckpt", "width": 1}}},
-        "data": {"cache": "demo/cache", "sound_teacher": None, "stream": "rgb"}}  # fmt: skip
-    assert relocated(config, World(Path("/x/out")), Runs(Path("/x/out"))) == [
-        "--trainer.default_root_dir=/x/out/runs/object",
-        "--model.net.init_args.pretrained_early=/x/out/runs/pretrain/checkpoints/best.ckpt",
-        "--data.cache=/x/out/cache",
-    ]
-    # A study: the world's folders (data, cache, imagenet, ...) in one place, a seed's in another.
-    assert relocated(config, World(Path("/w")), Runs(Path("/s/seed_3"))) == [
-        "--trainer.default_root_dir=/s/seed_3/runs/object",
-        "--model.net.init_args.pretrained_early=/s/seed_3/runs/pretrain/checkpoints/best.ckpt",
+def test_the_chain_names_every_path_and_the_configs_none(monkeypatch):
+    """Configs hold the recipe; the chain gives each stage its data, teachers, pretrained
+    Conv1-5 and run folder: the world's folders in one place, a seed's in another (a study)."""
+    from ipd.staging import chain
+
+    calls = []
+    monkeypatch.setattr(chain, "train", lambda stage, args: calls.append(args))
+    world, runs = World(Path("/w")), Runs(Path("/s/seed_3"))
+    stages = dict(chain.training_stages(world, runs, seed=3, overrides=["--x=1"]))
+    for title in ("pretrain the object model's Conv1-5 on the crops", "train the object model",
+                  "train the SOT0503 action model", "train the VT action model"):  # fmt: skip
+        stages[title]()
+    pretrain, obj, sot, vt = calls
+    configs = str(chain.CONFIGS)
+    assert pretrain == ["--config", f"{configs}/pretrain.yaml",
+                        "--trainer.default_root_dir=/s/seed_3/runs/pretrain",
+                        "--data.folder=/w/imagenet", "--seed_everything=3", "--x=1"]  # fmt: skip
+    assert obj[:2] == ["--config", f"{configs}/object.yaml"] and obj[-2:] == ["--seed_everything=3",
+                                                                          "--x=1"]  # fmt: skip
+    assert set(obj[2:-2]) == {
+        "--trainer.default_root_dir=/s/seed_3/runs/object", "--data.dataset=/w/data",
         "--data.cache=/w/cache",
-    ]
+        "--model.net.init_args.pretrained_early=/s/seed_3/runs/pretrain/checkpoints/best.ckpt",
+    }  # fmt: skip
+    assert sot[:4] == ["--config", f"{configs}/action.yaml", "--config",
+                       f"{configs}/action_SOT0503.yaml"]  # fmt: skip
+    assert {"--data.sound_teacher=/s/seed_3/teachers/sound",
+            "--data.object_teacher=/s/seed_3/teachers/object"} <= set(sot)  # fmt: skip
+    assert not any("teacher" in arg for arg in vt)
+    for args in calls:  # nothing is left to a path written in a config
+        assert not any("=demo/" in arg for arg in args)

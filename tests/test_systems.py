@@ -118,18 +118,27 @@ def test_action_model_trains_with_each_target(trained, tiny_world, tiny_cache, t
     assert maps.shape == (2, 9, 3, 4)
 
 
-@pytest.mark.parametrize("config", sorted((REPO / "configs").rglob("*.yaml")), ids=str)
+CONFIG_FILES = sorted(p for p in (REPO / "configs").rglob("*.yaml") if p.stem != "action")
+
+
+@pytest.mark.parametrize("config", CONFIG_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_config_instantiates(config, tmp_path):
     stage = config.stem.split("_")[0]
-    args = ["--config", str(config), f"--trainer.default_root_dir={tmp_path}"]
-    net = yaml.safe_load(config.read_text())["model"]["net"].get("init_args", {})
-    if net.get("pretrained_early"):
+    files = [config.parent / "action.yaml", config] if stage == "action" else [config]
+    args = [a for f in files for a in ("--config", str(f))]
+    args += [f"--trainer.default_root_dir={tmp_path}"]
+    data = ["folder"] if stage == "pretrain" else ["dataset", "cache"]  # the command names them
+    args += [f"--data.{key}={tmp_path / key}" for key in data]
+    if stage == "object":
         # The file a pretraining run would leave: Conv1-5 of a network of the same shape.
+        spec = dict(yaml.safe_load(config.read_text())["model"]["net"]["init_args"])
+        spec.pop("pretrained_early", None)
         weights = tmp_path / "early.pt"
-        torch.save(VGGFCN(**{**net, "pretrained_early": None}).features.state_dict(), weights)
+        torch.save(VGGFCN(**spec).features.state_dict(), weights)
         args.append(f"--model.net.init_args.pretrained_early={weights}")
     cli = build_cli(stage, args)
     assert cli.model.net is not None
+    assert cli.model.hparams.num_classes == 9  # from the label space, in no config
     if stage == "pretrain":
         assert cli.datamodule.size == 112
     else:
@@ -156,7 +165,10 @@ def test_frozen_early_layers_keep_their_batch_norm_statistics_through_a_training
     from lightning.pytorch import Trainer
 
     torch.manual_seed(0)
-    net = VGGFCN(in_channels=3, num_classes=9, width=0.125, dropout=0.0, batch_norm=True)
+    spec = {"in_channels": 3, "num_classes": 9, "width": 0.125, "dropout": 0.0, "batch_norm": True}
+    weights = tmp_path / "early.pt"  # freezing is for pretrained Conv1-5
+    torch.save(VGGFCN(**spec).features.state_dict(), weights)
+    net = VGGFCN(**spec, pretrained_early=weights)
     system = ObjectLocaliser(net, num_classes=9, input_scale=1 / 64, freeze_early_epochs=5)
     x = torch.rand(6, 2, 3, 64, 96) * 255  # (clips, frames, 3, H, W)
     tags = torch.zeros(6, 2, 9)

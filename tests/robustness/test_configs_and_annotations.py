@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import REPO
 
-VT = REPO / "configs" / "demo" / "action_VT.yaml"
+ACTION, VT = (REPO / "configs" / "demo" / f"{name}.yaml" for name in ("action", "action_VT"))
 
 
 @pytest.mark.parametrize(
@@ -29,9 +29,9 @@ def test_a_bad_config_is_one_line(ipd, tmp_path, text, problem):
     config = tmp_path / "mine.yaml"
     config.write_text(text)
     root = tmp_path / "run"
-    line = ipd("train", "action", "--config", VT, "--config", config,
+    line = ipd("train", "action", "--config", ACTION, "--config", VT, "--config", config,
                f"--trainer.default_root_dir={root}").one_line_error()  # fmt: skip
-    assert line.startswith(f"error: {VT}, {config}: {problem}"), line
+    assert line.startswith(f"error: {ACTION}, {VT}, {config}: {problem}"), line
     assert not root.exists()  # nothing was started
 
 

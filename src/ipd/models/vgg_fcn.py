@@ -126,6 +126,7 @@ class VGGFCN(nn.Module):
             if isinstance(module, nn.Conv2d):
                 init_xavier(module)
         init_output(self.head.conv8, output_prior)
+        self.has_pretrained_early = pretrained_early is not None
         if pretrained_early is not None:
             self.load_early_weights(pretrained_early)
 

@@ -11,8 +11,9 @@ Runs (one folder per seed)::
 Each stage is a named function with its inputs and outputs in these folders; every stage resumes
 (finished videos, images and checkpoints are kept), so running a chain again continues where it
 stopped. ``ipd demo`` runs both parts in one folder; ``ipd study`` runs the world once and the
-runs once per seed. The training configs are those of ``configs/demo``: their paths start with
-``demo/`` and are placed under the world's or the run's folder (:func:`stage_args`).
+runs once per seed. The training configs are those of ``configs/demo`` (package data): they hold
+the recipe only, and each stage names its data, teachers and run folder from the world and the
+runs it is given (:func:`stage_args`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
+from ipd.data.targets import Target
 from ipd.errors import InputError
 from ipd.features.batch import extract_many
 from ipd.features.params import ExtractParams
@@ -35,8 +37,7 @@ from ipd.staging.train import selected_checkpoint, train
 from ipd.synth.config import WorldConfig
 
 CONFIGS = Path(str(files("ipd") / "configs" / "demo"))  # package data (a real folder)
-DEMO_PREFIX = "demo/"  # how the demo configs' paths start
-WORLD_FOLDERS = ("data", "cache", "imagenet", "imagenet_boxes", "world_teachers")
+ACTION_BASE = "action"  # configs/demo/action.yaml: the recipe every action_<target>.yaml adds to
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,11 @@ class Runs:
 
 @dataclass(frozen=True)
 class Action:
-    """One action model to train: ``runs/action_<name>`` from ``configs/demo/<config>.yaml``.
+    """One action model to train: ``runs/action_<name>`` from ``configs/demo/action.yaml`` and
+    the target file ``configs/demo/<config>.yaml``.
 
-    ``overrides``: LightningCLI arguments after the config's own (e.g. ``--model.v=0.3``; a path
-    may start with ``{world}/`` or ``{runs}/``, placed like the configs' ``demo/`` paths).
+    ``overrides``: LightningCLI arguments after the chain's own (e.g. ``--model.v=0.3``; a path
+    may start with ``{world}/`` or ``{runs}/``: the world's or the runs' folder).
     """
 
     name: str
@@ -103,9 +105,27 @@ DEMO_ACTIONS = tuple(Action(n, f"action_{n}") for n in ("VT", "ST05", "OT03", "S
 Stage = tuple[str, Callable[[], object]]
 
 
+def stage_configs(name: str) -> list[Path]:
+    """The config files of a demo stage, in the order given: an action target file comes after
+    the action recipe (``action.yaml``)."""
+    configs = [CONFIGS / f"{name}.yaml"]
+    return [CONFIGS / f"{ACTION_BASE}.yaml", *configs] if name.startswith("action_") else configs
+
+
 def stage_config(name: str) -> dict:
-    """A demo stage config (``configs/demo/<name>.yaml``) as a dict."""
-    return yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
+    """A demo stage's configs merged (later files win) as a dict."""
+    merged: dict = {}
+    for path in stage_configs(name):
+        _merge(merged, yaml.safe_load(path.read_text()) or {})
+    return merged
+
+
+def _merge(into: dict, update: dict) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def config_size(name: str) -> int:
@@ -113,38 +133,19 @@ def config_size(name: str) -> int:
     return int(stage_config(name)["data"].get("size", 256))
 
 
-def place(path: str, world: World, runs: Runs) -> Path:
-    """A demo config path under its folder: ``demo/cache/x`` -> ``<world>/cache/x``,
-    ``demo/runs/sound`` -> ``<runs>/runs/sound``."""
-    rel = path.removeprefix(DEMO_PREFIX)
-    return (world.root if rel.split("/")[0] in WORLD_FOLDERS else runs.root) / rel
-
-
-def relocated(config: dict, world: World, runs: Runs, prefix: str = "") -> list[str]:
-    """``--key=value`` overrides placing every ``demo/...`` path of ``config`` (:func:`place`)."""
-    args = []
-    for key, value in config.items():
-        if isinstance(value, dict):
-            args += relocated(value, world, runs, f"{prefix}{key}.")
-        elif isinstance(value, str) and value.startswith(DEMO_PREFIX):
-            args.append(f"--{prefix}{key}={place(value, world, runs)}")
-    return args
-
-
 def stage_args(
-    world: World,
-    runs: Runs,
     name: str,
+    paths: dict[str, Path],
     overrides: Sequence[str] = (),
     size: int | None = None,
     seed: int | None = None,
 ) -> list[str]:
-    """LightningCLI arguments of one training stage: its demo config with the chain's paths,
-    ``size`` (frame stages), ``seed`` (``seed_everything``; None: the config's) and
-    ``overrides`` last."""
-    config = stage_config(name)
-    args = ["--config", str(CONFIGS / f"{name}.yaml"), *relocated(config, world, runs)]
-    if "stream" in config["data"] and size is not None:  # frame stages
+    """LightningCLI arguments of one training stage: its demo configs, ``paths`` (``key ->
+    path``, e.g. ``data.dataset``), ``size`` (frame stages), ``seed`` (``seed_everything``;
+    None: the config's) and ``overrides`` last."""
+    args = [a for path in stage_configs(name) for a in ("--config", str(path))]
+    args += [f"--{key}={path}" for key, path in paths.items()]
+    if "stream" in stage_config(name)["data"] and size is not None:  # frame stages
         args.append(f"--data.size={size}")
     if seed is not None:
         args.append(f"--seed_everything={seed}")
@@ -228,10 +229,14 @@ def training_stages(
     (its data are images, not videos).
     """
     image_overrides = [o for o in overrides if not o.startswith("--data.")]
+    videos = {"data.dataset": world.data, "data.cache": world.cache}
 
-    def fit(stage: str, config: str, extra: Sequence[str] = ()) -> Callable[[], Path]:
+    def fit(stage: str, config: str, paths: dict, extra: Sequence[str] = ()) -> Callable[[], Path]:
         base = image_overrides if stage == "pretrain" else overrides
-        return lambda: train(stage, stage_args(world, runs, config, [*base, *extra], size, seed))
+        return lambda: train(stage, stage_args(config, paths, [*base, *extra], size, seed))
+
+    def run_folder(name: str) -> dict[str, Path]:
+        return {"trainer.default_root_dir": runs.runs / name}
 
     def teachers() -> None:
         for kind in ("sound", "object"):
@@ -242,17 +247,24 @@ def training_stages(
         models = Models.from_runs(runs.runs)
         return evaluate_split(models, world.data, runs.eval, cache=world.cache, boxes=world.boxes)
 
+    pretrained = {"model.net.init_args.pretrained_early": runs.runs / "pretrain" / "checkpoints"
+                  / "best.ckpt"}  # fmt: skip
     stages: list[Stage] = [
-        ("pretrain the object model's Conv1-5 on the crops", fit("pretrain", "pretrain")),
-        ("train the sound model", fit("sound", "sound")),
-        ("train the object model", fit("object", "object")),
+        ("pretrain the object model's Conv1-5 on the crops",
+         fit("pretrain", "pretrain", {**run_folder("pretrain"), "data.folder": world.imagenet})),
+        ("train the sound model", fit("sound", "sound", {**run_folder("sound"), **videos})),
+        ("train the object model",
+         fit("object", "object", {**run_folder("object"), **videos, **pretrained})),
         ("store the sound and object teachers", teachers),
-    ]
+    ]  # fmt: skip
     for action in actions:
-        root = f"--trainer.default_root_dir={runs.runs / f'action_{action.name}'}"
-        extra = [root, *(_placed(o, world, runs) for o in action.overrides)]
+        target = Target(stage_config(action.config)["model"]["target"])
+        needs = {"sound": target.needs_sound, "object": target.needs_object}
+        taught = {f"data.{kind}_teacher": runs.teachers / kind for kind in needs if needs[kind]}
+        paths = {**run_folder(f"action_{action.name}"), **videos, **taught}
+        extra = [_placed(o, world, runs) for o in action.overrides]
         stages.append(
-            (f"train the {action.name} action model", fit("action", action.config, extra))
+            (f"train the {action.name} action model", fit("action", action.config, paths, extra))
         )
     stages.append(("evaluate, fuse and compare with the baselines", evaluate))
     return stages

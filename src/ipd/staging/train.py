@@ -23,6 +23,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from ipd.data.datamodules import FrameData, ImageData, SoundData
 from ipd.errors import InputError
+from ipd.labels import load_label_space
 from ipd.systems.sound import SoundTagger
 from ipd.systems.video import ActionLocaliser, ObjectLocaliser
 
@@ -35,7 +36,12 @@ STAGES = {
 
 
 class StageCLI(LightningCLI):
-    """LightningCLI whose trainer always logs and checkpoints into the run folder."""
+    """LightningCLI whose trainer always logs and checkpoints into the run folder, and whose
+    number of classes is the label space's (``data.labels``), set in no config."""
+
+    def add_arguments_to_parser(self, parser) -> None:
+        for target in ("model.num_classes", "model.net.init_args.num_classes"):
+            parser.link_arguments("data.labels", target, compute_fn=_label_count, apply_on="parse")
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         trainer_config = self._get(self.config_init, "trainer", default={})
@@ -79,6 +85,10 @@ class StageCLI(LightningCLI):
         )
         kwargs["callbacks"] = callbacks
         return super().instantiate_trainer(**kwargs)
+
+
+def _label_count(labels: str | None) -> int:
+    return len(load_label_space(labels))
 
 
 def build_cli(stage: str, args: list[str]) -> StageCLI:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
 from ipd.data.targets import Target, action_target
@@ -59,7 +60,8 @@ class ObjectLocaliser(FrameSystem):
         mean_rgb: colour subtracted from the 0-255 RGB input.
         input_scale: factor applied after the mean subtraction (1.0 = the authors' raw range).
         freeze_early_epochs: epochs with Conv1-5 frozen before all layers train (20 in the paper
-            when starting from pretrained weights; 0 = no freezing).
+            when starting from pretrained weights; 0 = no freezing). A net without pretrained
+            Conv1-5 freezes nothing, and training says so.
         shift: training augmentation (not in the paper; 0 = off): each training batch is
             translated by a random offset of up to ``shift`` px in x and y (borders reflected)
             and mirrored with probability 1/2, so that the map cannot tie a class to a place in
@@ -101,6 +103,15 @@ class ObjectLocaliser(FrameSystem):
         i, j = torch.randint(0, 2 * s + 1, (2,)).tolist()
         x = F.pad(x, (s, s, s, s), mode="reflect")[..., i : i + h, j : j + w]
         return x.flip(-1) if torch.rand(()).item() < 0.5 else x
+
+    def on_fit_start(self) -> None:
+        if self.freeze_early_epochs > 0 and not getattr(self.net, "has_pretrained_early", True):
+            epochs = self.freeze_early_epochs
+            rank_zero_info(
+                "object model: no pretrained Conv1-5 (model.net.init_args.pretrained_early), so "
+                f"nothing is frozen: all layers train from the start (not {epochs} frozen epochs)"
+            )
+            self.freeze_early_epochs = 0
 
     def on_train_epoch_start(self) -> None:
         if self.freeze_early_epochs > 0:
