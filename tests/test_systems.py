@@ -187,3 +187,12 @@ def test_frozen_early_layers_keep_their_batch_norm_statistics_through_a_training
     assert not torch.equal(net.head.state_dict()["conv8.weight"], head["conv8.weight"])
     net.set_early_trainable(True)
     assert net.features.training  # unfrozen: back in the mode of the whole model
+
+
+def test_without_pretrained_conv1_5_nothing_is_frozen(caplog):
+    net = VGGFCN(in_channels=3, num_classes=9, width=0.125)
+    system = ObjectLocaliser(net, num_classes=9, freeze_early_epochs=20)  # the paper's setting
+    with caplog.at_level("INFO"):
+        system.on_fit_start()
+    assert system.freeze_early_epochs == 0
+    assert "no pretrained Conv1-5" in caplog.text and "not 20 frozen epochs" in caplog.text
