@@ -277,8 +277,8 @@ def _run_measured(argv: list[str]) -> int:
 def test_ten_minute_video_in_bounded_memory(ckpts, tmp_path):
     from ipd.features.params import ExtractParams
     from ipd.features.reader import open_features
+    from ipd.inference import one_pass_sound_scores as sound_scores
     from ipd.staging.checkpoints import load_system
-    from ipd.staging.infer import sound_scores
     from ipd.systems.sound import SoundTagger
 
     models = _models(ckpts, "action", "object", "sound")

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from ipd.detect.infer import align_sound, neutral_uncovered, sound_context, sound_scores
 from ipd.detect.outputs import Detections, peaks, summary_line, to_source_pixels
 from ipd.detect.run import choose_fusion
 from ipd.errors import InputError
 from ipd.evaluation.predictions import MapGrid, load_prediction
 from ipd.features.params import ExtractParams
 from ipd.features.reader import open_features
+from ipd.inference import align_sound, neutral_uncovered, sound_context, sound_scores
+from ipd.inference import one_pass_sound_scores as one_shot
 from ipd.models.sound_fcn import SoundFCN
-from ipd.staging.infer import sound_scores as one_shot
 from ipd.systems.sound import SoundTagger
 from tests.test_detect import NAMES, ipd_detect
 from tests.test_original_weights import OriginalSoundNet, OriginalVGGNet
@@ -86,7 +86,7 @@ def test_chunked_sound_equals_one_shot(mel_frames, chunk):
 
 def test_chunks_without_context_would_differ():
     """The context matters: windows cut without it change the outputs next to the cuts."""
-    import ipd.detect.infer as infer
+    import ipd.inference as infer
 
     feats = FakeAudio(1000)
     system = _sound_system(torch.float64)

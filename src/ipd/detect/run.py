@@ -1,7 +1,7 @@
 """One video through the detector: features -> S, O, A -> fusion -> outputs (SPEC 6).
 
 Features go to the feature cache (``ipd.features``; a rerun reuses them), the models run over them
-in bounded memory (:mod:`ipd.detect.infer`), the chosen fusion multiplies the outputs, and the
+in bounded memory (:mod:`ipd.inference`), the chosen fusion multiplies the outputs, and the
 writers of :mod:`ipd.detect.outputs` and :mod:`ipd.detect.media` store the results under
 ``OUT/<video_id>/``. A video without an audio track (or with unusable audio) runs the action and
 object models only and says so.
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ipd import timebase
-from ipd.detect.infer import align_sound, all_maps, neutral_uncovered, sound_scores
 from ipd.detect.models import Detector
 from ipd.detect.outputs import (
     Detections,
@@ -32,6 +31,7 @@ from ipd.features.batch import unique_video_ids
 from ipd.features.extract import extract_video
 from ipd.features.reader import open_features
 from ipd.files import check_input_file
+from ipd.inference import align_sound, all_maps, neutral_uncovered, sound_scores
 
 FUSIONS = ("A", "AxO", "AxS", "AxOxS")
 
@@ -188,7 +188,7 @@ def detect_video(
 def predict(
     video_id: str, detector: Detector, cache: Path, has_audio: bool
 ) -> tuple[dict[str, Prediction], dict, list[str]]:
-    """A, O and S of one video from its cached features (bounded memory, :mod:`.infer`).
+    """A, O and S of one video from its cached features (bounded memory, :mod:`ipd.inference`).
 
     Returns:
         ``({"action": A, "object": O?, "sound": S?}, rgb meta.json, notes)``; every prediction

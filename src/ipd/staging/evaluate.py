@@ -14,9 +14,6 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from ipd.data.index import read_index
 from ipd.errors import InputError
 from ipd.evaluation.action import evaluate_rows
@@ -32,6 +29,7 @@ from ipd.evaluation.tables import metrics_to_json, read_metrics, write_metrics, 
 from ipd.features.batch import extract_many
 from ipd.features.params import ExtractParams
 from ipd.files import write_text_atomic
+from ipd.inference import image_maps
 from ipd.labels import LabelSpace, load_label_space
 from ipd.staging.checkpoints import extract_params_of, load_system
 from ipd.staging.teach import teach
@@ -231,7 +229,6 @@ def _hit_rates(
     }
 
 
-@torch.no_grad()
 def _hit_rate(
     system: ObjectLocaliser, size: int, boxes: Path, labels: LabelSpace, corners: bool = False
 ):
@@ -250,8 +247,7 @@ def _hit_rate(
         scale = size / max(h, w)
         new = (max(1, round(w * scale)), max(1, round(h * scale)))
         rgb = cv2.cvtColor(cv2.resize(bgr, new, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
-        x = torch.from_numpy(rgb.transpose(2, 0, 1)[None].astype(np.float32))
-        maps[image.image_id] = system.maps(x)[0].numpy()
+        maps[image.image_id] = image_maps(system, rgb)
         if not corners:
             grids[image.image_id] = system.map_grid(new[1], new[0])
     return hit_rate(images, maps, labels.names, grids)

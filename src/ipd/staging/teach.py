@@ -18,9 +18,9 @@ from ipd.errors import InputError
 from ipd.evaluation.predictions import Prediction, load_prediction, save_prediction
 from ipd.features.reader import open_features
 from ipd.files import write_text_atomic
+from ipd.inference import all_maps, sound_scores
 from ipd.labels import load_label_space
 from ipd.staging.checkpoints import checkpoint_identity, extract_params_of, load_system
-from ipd.staging.infer import frame_maps, sound_scores
 from ipd.systems.sound import SoundTagger
 from ipd.systems.video import ActionLocaliser, ObjectLocaliser
 
@@ -85,7 +85,7 @@ def teach(
                     times, scores = sound_scores(system, feats, params.windows)
                     pred = Prediction(entry.video_id, times, names, source, scores=scores)
                 else:
-                    times, maps = frame_maps(system, feats, stream)
+                    times, maps = feats.times.copy(), all_maps(system, feats, stream)
                     grid = system.map_grid(*feats.frame_size)
                     pred = Prediction(entry.video_id, times, names, source, maps=maps, grid=grid)
             save_prediction(path, pred)

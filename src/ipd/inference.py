@@ -1,14 +1,16 @@
-"""Inference over a video of any length in bounded memory: sound windows and frame batches.
+"""One inference path for the three models, used by ``ipd teach``, ``ipd evaluate`` (predictions
+and the object hit rate) and ``ipd detect``: one batching rule, memory bounded by the batch, not
+by the video.
 
 The sound FCN is run over windows of mel frames with enough context on both sides for its
 receptive field (36 mel frames for the chapter-4 model), so every kept output sees exactly the
 input it would see in one pass over the whole track; windows start on multiples of 16 mel frames
-(one analysis frame) so the two pools of 4 keep their grid. The result equals a one-shot pass up
-to float32 rounding of the convolution kernels (which already differs between input lengths,
-~1e-6 on probabilities; in float64 the two agree to 1e-12). The object and action models are run
-on batches of frames. Inputs come from a :class:`ipd.features.reader.Features` reader; anything
-with the same ``logmel`` / ``rgb`` / ``flow`` methods (e.g. a future in-memory stream fed by the
-extractor) works too.
+(one analysis frame) so the two pools of 4 keep their grid. A track of at most ``SOUND_CHUNK``
+analysis frames (131 s) is one pass; a longer one equals the one-pass result up to float32
+rounding of the convolution kernels (~1e-6 on probabilities; in float64 they agree to 1e-12). The
+object and action models run on batches of ``FRAME_BATCH`` frames. Inputs come from a
+:class:`ipd.features.reader.Features` reader; anything with the same ``logmel`` / ``rgb`` /
+``flow`` methods works too.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ipd.systems.sound import SoundTagger
 from ipd.systems.video import FrameSystem
 
 SOUND_CHUNK = 256  # analysis frames per sound window (~2 min of audio, ~50 MB of activations)
-FRAME_BATCH = 8  # frames per object/action batch
+FRAME_BATCH = 8  # frames per object/action pass: +0.28 GB at paper widths (docs/detect.md)
 
 
 def sound_context(net: torch.nn.Module) -> int | None:
@@ -58,14 +60,12 @@ def sound_scores(
 
     Returns:
         ``times (T',)`` seconds (``k * 0.512``) and ``scores (T', G)`` float32, as
-        :func:`ipd.staging.infer.sound_scores` (the one-shot pass) gives them.
+        :func:`one_pass_sound_scores` gives them: output ``k`` is analysis frame ``k``.
     """
     context = sound_context(system.net)
     num = int(feats.meta["audio"]["num_frames"])  # analysis frames holding mel frames
     if context is None or num <= chunk:
-        from ipd.staging.infer import sound_scores as one_shot
-
-        return one_shot(system, feats, windows)
+        return one_pass_sound_scores(system, feats, windows)
     parts = []
     for start in range(0, num, chunk):
         stop = min(start + chunk, num)
@@ -77,6 +77,19 @@ def sound_scores(
         keep = frames[0, :, start - lo :] if stop == num else frames[0, :, start - lo : stop - lo]
         parts.append(keep.T.contiguous().numpy())
     scores = np.concatenate(parts)
+    return timebase.analysis_times(len(scores)), scores
+
+
+@torch.no_grad()
+def one_pass_sound_scores(
+    system: SoundTagger, feats: Features, windows: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frame-level sound probabilities of a whole track in one pass: ``times (T',)``, ``scores
+    (T', G)``."""
+    mels = [torch.from_numpy(feats.logmel_all(w).T.copy())[None] for w in windows]
+    length = min(m.shape[-1] for m in mels)
+    frames, _ = system([m[..., :length] for m in mels])  # (1, G, T')
+    scores = frames[0].T.contiguous().numpy()
     return timebase.analysis_times(len(scores)), scores
 
 
@@ -104,10 +117,19 @@ def iter_maps(
         yield start, system.maps(torch.from_numpy(np.ascontiguousarray(x))).numpy()
 
 
-def all_maps(system: FrameSystem, feats: Features, stream: str, batch: int = FRAME_BATCH):
+def all_maps(
+    system: FrameSystem, feats: Features, stream: str, batch: int = FRAME_BATCH
+) -> np.ndarray:
     """``(T, G, h, w)`` float32 maps of a video (small: ~1.4 KB per frame at 256 px, 9 classes)."""
     chunks = [maps for _, maps in iter_maps(system, feats, stream, batch)]
     return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+@torch.no_grad()
+def image_maps(system: FrameSystem, rgb: np.ndarray) -> np.ndarray:
+    """``(G, h, w)`` float32 maps of one ``(H, W, 3)`` uint8 RGB image (the object hit rate)."""
+    x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32))
+    return system.maps(x)[0].numpy()
 
 
 def align_sound(scores: np.ndarray, num_frames: int) -> tuple[np.ndarray, str | None]:
