@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TINY_SIZE
 
 from ipd.data.datamodules import FrameData
 from ipd.data.index import read_index
+from tests.conftest import TINY_SIZE
 
 
 def _data(tiny_world, tiny_cache, **kwargs) -> FrameData:
