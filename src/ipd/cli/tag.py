@@ -85,7 +85,6 @@ def run(args: argparse.Namespace) -> int:
             return 0
     if not args.inputs:
         raise InputError("ipd tag: give audio/video files to tag (or --export-teacher CKPT)")
-    torch.set_grad_enabled(False)
     if args.clip2frame_dir is not None:
         tagger = Clip2FrameTagger.from_released(args.clip2frame_dir)
     else:
@@ -108,4 +107,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{path}: {top}")
         print(f"  wrote {', '.join(str(p) for p in written)}")
 
-    return run_each(unique_video_ids(args.inputs), one)
+    with torch.no_grad():
+        return run_each(unique_video_ids(args.inputs), one)

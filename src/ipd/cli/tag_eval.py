@@ -55,14 +55,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     import torch
+
+    with torch.no_grad():  # not torch.set_grad_enabled(False): that would outlive the command
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import json
 
     from ipd.errors import InputError
     from ipd.tagging.evaluate import load_tagger, markdown
 
-    torch.set_grad_enabled(False)
     tagger = load_tagger(args.clip2frame_dir, args.model, args.checkpoint)
     frames = args.frames_dataset
     if (
