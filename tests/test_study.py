@@ -158,13 +158,3 @@ def test_markdown_and_the_readme_block_come_from_the_study(tmp_path):
     assert readme_block(study) in new
     with pytest.raises(InputError, match="no '<!-- results:begin -->'"):
         update_block("no block here", "x", "README.md")
-
-
-TINY = [
-    "--synth=--preset tiny --seed 0",
-    "--object-crops=6",
-    "--object-boxes=2",
-    "--train=--trainer.max_epochs=1 --trainer.check_val_every_n_epoch=1 --data.clip_frames=4"
-    " --model.net.init_args.width=0.125 --trainer.enable_progress_bar=false",
-    "--test-world=w3=--seed 3",
-]
