@@ -5,8 +5,9 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-# OSErrors of the place written to (not of the program): said in one line like bad input
-WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+# OSErrors of the place written to or read from (not of the program): one line, like bad input
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+DENIED_ERRNOS = {errno.EACCES, errno.EPERM}
 
 
 class InputError(ValueError):
@@ -14,12 +15,14 @@ class InputError(ValueError):
 
 
 def output_problem(err: OSError) -> str | None:
-    """One line for a full disk, a quota, a read-only or forbidden folder (None for others):
-    the folder written to (not the hidden temporary file) and the reason."""
-    if err.errno not in WRITE_ERRNOS:
+    """One line for a full disk, a quota, a read-only folder or a denied permission (None for
+    other errors): the file or folder (not the hidden temporary file) and the reason."""
+    if err.errno not in WRITE_ERRNOS | DENIED_ERRNOS:
         return None
     where = Path(err.filename) if err.filename else None
     if where is not None and where.name.startswith(".") and where.suffix == ".tmp":
         where = where.parent
     reason = (err.strerror or type(err).__name__).lower()
+    if err.errno in DENIED_ERRNOS:  # reading or writing: say only what the system said
+        return f"{where or 'a file'}: {reason}; nothing half-written was kept"
     return f"{where or 'output'}: cannot write ({reason}); nothing half-written was kept"

@@ -80,3 +80,17 @@ def test_the_executable_prints_no_traceback_and_debug_does(media):
     assert debug.stderr.rstrip().endswith(
         f"InputError: {media['zero_bytes']}: empty file (0 bytes)"
     )
+
+
+def test_the_one_line_names_the_folder_not_the_temporary_file():
+    import errno
+
+    from ipd.errors import output_problem
+
+    full = OSError(errno.ENOSPC, "No space left on device", "/c/rgb-1/.v.zip.77.tmp")
+    assert output_problem(full) == (
+        "/c/rgb-1: cannot write (no space left on device); nothing half-written was kept"
+    )
+    denied = OSError(errno.EACCES, "Permission denied", "/c/x.json")
+    assert output_problem(denied) == "/c/x.json: permission denied; nothing half-written was kept"
+    assert output_problem(OSError(errno.EIO, "Input/output error", "/c/x")) is None
