@@ -13,6 +13,7 @@ block by block on zero-padded segments (equal to the one-shot result to float ro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -227,3 +228,39 @@ class LogmelStream:
         if b > a:
             seg[a - lo : b - lo] = self.buf[a - self.buf_start : b - self.buf_start]
         return seg
+
+
+def decode_logmel(path: str | Path, windows: tuple[int, ...] = DEFAULT_WINDOWS) -> LogmelTrack:
+    """The multi-scale log-mel of a whole track, in memory (the values the cache would store).
+
+    Raises:
+        AudioError: unreadable file or empty track; NoAudioTrack: a video without audio.
+    """
+    stream = LogmelStream(windows)
+    blocks = [stream.push(chunk) for chunk in iter_audio(path)]
+    blocks = [b for b in [*blocks, stream.finish()] if b is not None]
+    if not blocks:
+        return LogmelTrack({w: np.zeros((0, N_MELS), dtype=np.float32) for w in windows})
+    return LogmelTrack({w: np.concatenate([b[w] for b in blocks]) for w in windows})
+
+
+class LogmelTrack:
+    """A track's log-mel maps in memory, read as :class:`ipd.features.reader.Features` reads the
+    cached ones (``logmel``, ``logmel_all``, ``meta["audio"]["num_frames"]``).
+
+    3 MB per minute of audio with three windows of 128 bands.
+    """
+
+    def __init__(self, mels: dict[int, np.ndarray]) -> None:
+        self._mels = mels
+        frames = min(len(m) for m in mels.values())
+        self.meta = {"audio": {"num_frames": math.ceil(frames / SOUND_STRIDE)}}
+
+    def logmel(self, win: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Mel frames ``[16 start, 16 stop)`` of window ``win``: ``(frames, 128)`` float32."""
+        hi = None if stop is None else stop * SOUND_STRIDE
+        return self._mels[win][start * SOUND_STRIDE : hi]
+
+    def logmel_all(self, win: int) -> np.ndarray:
+        """The whole map of window ``win``: ``(mel_frames, 128)`` float32."""
+        return self._mels[win]

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ipd import timebase
-from ipd.features import cache, flow, video
+from ipd.features import cache, flow
+from ipd.features import stream as visual
 from ipd.features.audio import LogmelStream, NoAudioTrack, iter_audio
 from ipd.features.params import STREAMS, ExtractParams
 from ipd.files import check_input_file
@@ -83,88 +84,104 @@ def _extract_visual(
     streams: list[str],
     threads: int = 0,
 ) -> None:
-    """RGB frames and/or flow members of one video in a single decoding pass."""
-    _, info = video.open_video(path)  # decord's frame index: duration, size; rejects bad files
-    num = timebase.num_analysis_frames(info.duration)  # T
-    shape = video.resized_shape(info.height, info.width, params.size)
-    if "flow" in streams:
-        # gray frames j = 0 .. 4T-1 that exist (t < duration); later ones repeat the last
-        in_video = math.ceil(round(info.duration / timebase.FLOW_PERIOD, 9))
-        times = timebase.flow_times(min(in_video, timebase.FLOW_FACTOR * num))
-        step = timebase.FLOW_FACTOR  # analysis frame k is gray frame 4k
-    else:
-        times, step = timebase.analysis_times(num), 1
-    sources: list[tuple[int, float]] = []  # (decoded frame ordinal, its time) per sampled frame
+    """RGB frames and/or flow members of one video in a single decoding pass
+    (:mod:`ipd.features.stream`, the pass ``ipd detect`` runs too)."""
+    plan = visual.plan_visual(path, params, with_flow="flow" in streams)
+    fn = flow.flow_function(params.flow) if plan.with_flow else None
+    with VisualWriter(cache_dir, video_id, params, streams, path, plan) as writer:
+        for batch in visual.iter_batches(path, plan, fn, BATCH, threads):
+            writer.add(batch)
 
-    def sampled():
-        for frame, ordinal, ftime in video.iter_frames_at(path, times, shape, threads):
-            sources.append((ordinal, ftime))
-            yield frame
 
-    common = {
-        "num_frames": num,
-        "times": timebase.analysis_times(num).tolist(),
-        "frame_size": list(shape),
-        "source_size": [info.height, info.width],
-        "source_frames": info.num_frames,
-        "duration_s": info.duration,
-    }
-    with ExitStack() as stack:
-        writers = {
-            s: stack.enter_context(
-                cache.ZipWriter(cache.feature_path(cache_dir, s, video_id, params))
-            )
-            for s in streams
+BATCH = 16  # analysis frames per written batch
+
+
+class VisualWriter:
+    """Writes the batches of one decoding pass into the cache's rgb and/or flow zips.
+
+    RGB frames are stored as PNG, flows rounded by :func:`ipd.features.flow.to_member`. The zips
+    are committed only by a normal exit (:class:`ipd.features.cache.ZipWriter`): a pass that
+    stops part-way leaves no file read as valid.
+
+    Example:
+        >>> with VisualWriter(cache_dir, "vid", params, ("rgb", "flow"), path, plan) as w:
+        ...     for batch in iter_batches(path, plan, fn, 16):
+        ...         w.add(batch)
+    """
+
+    def __init__(
+        self,
+        cache_dir: str | Path,
+        video_id: str,
+        params: ExtractParams,
+        streams: Sequence[str],
+        path: Path,
+        plan: visual.VisualPlan,
+    ) -> None:
+        self.cache_dir, self.video_id, self.params = cache_dir, video_id, params
+        self.streams, self.path, self.plan = tuple(streams), path, plan
+        self._stack = ExitStack()
+        self._writers: dict[str, cache.ZipWriter] = {}
+        self._members = 0
+        self._sources: list[tuple[int, float]] = []
+
+    def __enter__(self) -> VisualWriter:
+        for s in self.streams:
+            cache.stream_dir(self.cache_dir, s, self.params)
+            target = cache.feature_path(self.cache_dir, s, self.video_id, self.params)
+            self._writers[s] = self._stack.enter_context(cache.ZipWriter(target))
+        return self
+
+    def add(self, batch: visual.FrameBatch) -> None:
+        """Store the batch's frames and the flows that begin in it."""
+        self._sources += batch.sources
+        if "rgb" in self._writers:
+            for k, frame in enumerate(batch.rgb, start=batch.start):
+                self._writers["rgb"].add_png(f"rgb/{k:06d}.png", frame)
+        if "flow" in self._writers:
+            for member in batch.members:
+                name = f"flow/{self._members:06d}.npy"
+                self._writers["flow"].add_array(name, flow.to_member(member.transpose(1, 2, 0)))
+                self._members += 1
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self._write_meta()
+        self._stack.__exit__(exc_type, exc, tb)
+
+    def _write_meta(self) -> None:
+        plan, info, sources = self.plan, self.plan.info, self._sources
+        common = {
+            "num_frames": plan.num_frames,
+            "times": timebase.analysis_times(plan.num_frames).tolist(),
+            "frame_size": list(plan.shape),
+            "source_size": [info.height, info.width],
+            "source_frames": info.num_frames,
+            "duration_s": info.duration,
         }
-        for s in streams:
-            cache.stream_dir(cache_dir, s, params)
-        frames = _tee_rgb(sampled(), writers.get("rgb"), step)
-        if "flow" in writers:
-            grays = (_gray(f) for f in frames)
-            fn = flow.flow_function(params.flow)
-            count = 0
-            for i, member in enumerate(flow.iter_members(grays, num, fn)):
-                writers["flow"].add_array(f"flow/{i:06d}.npy", member)
-                count += 1
-            writers["flow"].add_json(
+        if "flow" in self._writers:
+            self._writers["flow"].add_json(
                 cache.META,
                 {
-                    **_base_meta(path, video_id, params, "flow"),
+                    **_base_meta(self.path, self.video_id, self.params, "flow"),
                     **common,
-                    "num_members": count,
+                    "num_members": self._members,
                     "member_flow_index": "j = i - 2 (gray frame j -> j + 1)",
-                    "gray_times": times.tolist(),
+                    "gray_times": plan.times.tolist(),
                     "gray_source_index": [o for o, _ in sources],
                     "gray_source_time": [t for _, t in sources],
                 },
             )
-        else:
-            for _ in frames:
-                pass
-        if "rgb" in writers:
-            writers["rgb"].add_json(
+        if "rgb" in self._writers:
+            self._writers["rgb"].add_json(
                 cache.META,
                 {
-                    **_base_meta(path, video_id, params, "rgb"),
+                    **_base_meta(self.path, self.video_id, self.params, "rgb"),
                     **common,
-                    "source_index": [o for o, _ in sources[::step]],
-                    "source_time": [t for _, t in sources[::step]],
+                    "source_index": [o for o, _ in sources[:: plan.step]],
+                    "source_time": [t for _, t in sources[:: plan.step]],
                 },
             )
-
-
-def _tee_rgb(frames, writer: cache.ZipWriter | None, step: int):
-    """Pass frames through, storing every ``step``-th one as analysis frame ``j // step``."""
-    for j, frame in enumerate(frames):
-        if writer is not None and j % step == 0:
-            writer.add_png(f"rgb/{j // step:06d}.png", frame)
-        yield frame
-
-
-def _gray(rgb: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
 def _extract_audio(path: Path, video_id: str, cache_dir: str | Path, params: ExtractParams) -> None:

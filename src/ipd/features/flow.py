@@ -87,12 +87,14 @@ def stacks(members: np.ndarray) -> np.ndarray:
     return torch.from_numpy(windows).float().numpy()
 
 
-def iter_members(
+def iter_flows(
     grays: Iterable[np.ndarray], num_frames: int, flow_fn: FlowFn
 ) -> Iterator[np.ndarray]:
-    """Compute the ``4T + 1`` flow members of a video from its sampled gray frames, streaming.
+    """The ``4T + 1`` flows ``j = -2 .. 4T-2`` of a video from its sampled gray frames, streaming.
 
-    Each flow is computed once and only the previous gray frame is kept in memory.
+    Each flow is computed once and only the previous gray frame is kept in memory. Values are
+    clipped to [-128, 127] pixels as the authors did, and not rounded (:func:`iter_members` gives
+    the stored, rounded form).
 
     Args:
         grays: gray frames ``j = 0, 1, ...`` (``(H, W)`` uint8); at most ``4T`` are used. Fewer
@@ -101,7 +103,7 @@ def iter_members(
         flow_fn: from :func:`flow_function`.
 
     Yields:
-        ``(2, H, W)`` float16 members ``i = 0 .. 4T`` (flow ``j = i - 2``).
+        ``(2, H, W)`` float32 flows, the ``i``-th being flow ``j = i - 2``.
     """
     total = num_members(num_frames)
     zero = None
@@ -109,12 +111,12 @@ def iter_members(
     prev = None
     for j, gray in enumerate(grays):
         if zero is None:
-            zero = np.zeros((2, *gray.shape), dtype=np.float16)
+            zero = np.zeros((2, *gray.shape), dtype=np.float32)
             for _ in range(EDGE):  # flows -2, -1: the first frame repeated
                 yield zero
                 emitted += 1
         if prev is not None:
-            yield to_member(flow_fn(prev, gray))  # flow j - 1
+            yield np.clip(flow_fn(prev, gray), *FLOW_CLIP).transpose(2, 0, 1)  # flow j - 1
             emitted += 1
         prev = gray
         if j + 1 >= FLOW_FACTOR * num_frames:  # gray frame 4T - 1 closes flow 4T - 2
@@ -124,3 +126,12 @@ def iter_members(
     while emitted < total:  # after the last sampled frame: repeated, zero flow
         yield zero
         emitted += 1
+
+
+def iter_members(
+    grays: Iterable[np.ndarray], num_frames: int, flow_fn: FlowFn
+) -> Iterator[np.ndarray]:
+    """The flows of :func:`iter_flows` as stored in the cache: ``(2, H, W)`` float16 members
+    ``i = 0 .. 4T`` (flow ``j = i - 2``), rounded by :func:`to_member`."""
+    for flow in iter_flows(grays, num_frames, flow_fn):
+        yield to_member(flow.transpose(1, 2, 0))
