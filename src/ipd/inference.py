@@ -9,8 +9,10 @@ input it would see in one pass over the whole track; windows start on multiples 
 analysis frames (131 s) is one pass; a longer one equals the one-pass result up to float32
 rounding of the convolution kernels (~1e-6 on probabilities; in float64 they agree to 1e-12). The
 object and action models run on batches of ``FRAME_BATCH`` frames. Inputs come from a
-:class:`ipd.features.reader.Features` reader; anything with the same ``logmel`` / ``rgb`` /
-``flow`` methods works too.
+:class:`ipd.features.reader.Features` reader (``ipd teach``, ``ipd evaluate``), the streaming pass
+of :mod:`ipd.features.stream` (``ipd detect``: :func:`batch_maps` on each batch) or anything with
+the same ``logmel`` / ``rgb`` / ``flow`` methods. ``precision`` is ``"32"`` or ``"bf16"``
+(:mod:`ipd.precision`, checked by the caller); outputs are float32 either way.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import torch
 
 from ipd import timebase
 from ipd.features.reader import Features
+from ipd.precision import autocast
 from ipd.systems.sound import SoundTagger
 from ipd.systems.video import FrameSystem
 
@@ -49,6 +52,7 @@ def sound_scores(
     feats: Features,
     windows: tuple[int, ...],
     chunk: int = SOUND_CHUNK,
+    precision: str = "32",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Frame-level sound probabilities of a whole track, window by window.
 
@@ -57,6 +61,7 @@ def sound_scores(
         feats: cached features with the ``audio`` stream.
         windows: the log-mel windows in the model's scale order.
         chunk: analysis frames computed per window (memory grows with it, not with the video).
+        precision: ``32`` or ``bf16``.
 
     Returns:
         ``times (T',)`` seconds (``k * 0.512``) and ``scores (T', G)`` float32, as
@@ -65,14 +70,16 @@ def sound_scores(
     context = sound_context(system.net)
     num = int(feats.meta["audio"]["num_frames"])  # analysis frames holding mel frames
     if context is None or num <= chunk:
-        return one_pass_sound_scores(system, feats, windows)
+        return one_pass_sound_scores(system, feats, windows, precision)
     parts = []
     for start in range(0, num, chunk):
         stop = min(start + chunk, num)
         lo, hi = max(0, start - context), min(num, stop + context)
         mels = [torch.from_numpy(feats.logmel(w, lo, hi).T.copy())[None] for w in windows]
         length = min(m.shape[-1] for m in mels)
-        frames, _ = system([m[..., :length] for m in mels])  # (1, G, outputs of [lo, hi))
+        with autocast(precision):
+            frames, _ = system([m[..., :length] for m in mels])  # (1, G, outputs of [lo, hi))
+        frames = frames.float()
         # The last window keeps the net's ragged tail (ceil-like output length at the end).
         keep = frames[0, :, start - lo :] if stop == num else frames[0, :, start - lo : stop - lo]
         parts.append(keep.T.contiguous().numpy())
@@ -82,20 +89,24 @@ def sound_scores(
 
 @torch.no_grad()
 def one_pass_sound_scores(
-    system: SoundTagger, feats: Features, windows: tuple[int, ...]
+    system: SoundTagger, feats: Features, windows: tuple[int, ...], precision: str = "32"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Frame-level sound probabilities of a whole track in one pass: ``times (T',)``, ``scores
     (T', G)``."""
     mels = [torch.from_numpy(feats.logmel_all(w).T.copy())[None] for w in windows]
     length = min(m.shape[-1] for m in mels)
-    frames, _ = system([m[..., :length] for m in mels])  # (1, G, T')
-    scores = frames[0].T.contiguous().numpy()
+    with autocast(precision):
+        frames, _ = system([m[..., :length] for m in mels])  # (1, G, T')
+    scores = frames[0].float().T.contiguous().numpy()
     return timebase.analysis_times(len(scores)), scores
 
 
-@torch.no_grad()
 def iter_maps(
-    system: FrameSystem, feats: Features, stream: str, batch: int = FRAME_BATCH
+    system: FrameSystem,
+    feats: Features,
+    stream: str,
+    batch: int = FRAME_BATCH,
+    precision: str = "32",
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Probability maps of every analysis frame, batch by batch.
 
@@ -104,32 +115,45 @@ def iter_maps(
         feats: cached features holding ``stream``.
         stream: ``rgb`` or ``flow``.
         batch: frames per forward pass.
+        precision: ``32`` or ``bf16``.
 
     Yields:
         ``(start, maps)``: maps ``(n, G, h, w)`` float32 of analysis frames ``start .. start+n-1``.
     """
     for start in range(0, feats.num_frames, batch):
         stop = min(start + batch, feats.num_frames)
-        if stream == "rgb":
-            x = feats.rgb(start, stop).transpose(0, 3, 1, 2).astype(np.float32)
-        else:
-            x = feats.flow(start, stop)
-        yield start, system.maps(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+        x = rgb_input(feats.rgb(start, stop)) if stream == "rgb" else feats.flow(start, stop)
+        yield start, batch_maps(system, x, precision)
 
 
 def all_maps(
-    system: FrameSystem, feats: Features, stream: str, batch: int = FRAME_BATCH
+    system: FrameSystem,
+    feats: Features,
+    stream: str,
+    batch: int = FRAME_BATCH,
+    precision: str = "32",
 ) -> np.ndarray:
     """``(T, G, h, w)`` float32 maps of a video (small: ~1.4 KB per frame at 256 px, 9 classes)."""
-    chunks = [maps for _, maps in iter_maps(system, feats, stream, batch)]
+    chunks = [maps for _, maps in iter_maps(system, feats, stream, batch, precision)]
     return np.concatenate(chunks).astype(np.float32, copy=False)
 
 
 @torch.no_grad()
-def image_maps(system: FrameSystem, rgb: np.ndarray) -> np.ndarray:
+def batch_maps(system: FrameSystem, x: np.ndarray, precision: str = "32") -> np.ndarray:
+    """``(n, G, h, w)`` float32 probability maps of ``(n, C, H, W)`` float32 network inputs."""
+    with autocast(precision):
+        maps = system.maps(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
+    return maps.float().numpy()
+
+
+def rgb_input(frames: np.ndarray) -> np.ndarray:
+    """``(n, H, W, 3)`` uint8 frames -> ``(n, 3, H, W)`` float32 object-model input."""
+    return frames.transpose(0, 3, 1, 2).astype(np.float32)
+
+
+def image_maps(system: FrameSystem, rgb: np.ndarray, precision: str = "32") -> np.ndarray:
     """``(G, h, w)`` float32 maps of one ``(H, W, 3)`` uint8 RGB image (the object hit rate)."""
-    x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32))
-    return system.maps(x)[0].numpy()
+    return batch_maps(system, rgb_input(rgb[None]), precision)[0]
 
 
 def align_sound(scores: np.ndarray, num_frames: int) -> tuple[np.ndarray, str | None]:

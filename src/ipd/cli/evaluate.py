@@ -42,6 +42,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--workers", type=int, default=2, help="feature-extraction processes")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    p.add_argument(
+        "--precision", default="32", choices=("32", "bf16"),
+        help="network precision (bf16 only where the processor or GPU has it natively)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -49,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ipd.errors import InputError
+    from ipd.precision import check_precision
     from ipd.staging.evaluate import Models, evaluate_split
+
+    precision = check_precision(args.precision)
 
     models = Models.from_runs(args.runs) if args.runs else Models()
     if args.sound:
@@ -63,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate_split(
         models, args.dataset, args.out, cache=args.cache, split=args.split,
         labels=args.labels, workers=args.workers, boxes=args.boxes, corners=args.corners,
+        precision=precision,
     )  # fmt: skip
     out = Path(args.out)
     print((out / "tables.md").read_text())

@@ -23,16 +23,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder (one .npz per video)")
     p.add_argument("--splits", default="train,val,test", help="comma-separated splits to run")
     p.add_argument("--labels", default=None, help="label-space YAML (default: annotations/)")
+    p.add_argument(
+        "--precision", default="32", choices=("32", "bf16"),
+        help="network precision (bf16 only where the processor or GPU has it natively)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ipd.cli.batch import report_skipped
+    from ipd.precision import check_precision
     from ipd.staging.teach import teach
 
     report = teach(
         args.kind, args.checkpoint, args.dataset, args.cache, args.out,
         splits=[s for s in args.splits.split(",") if s], labels=args.labels,
+        precision=check_precision(args.precision),
     )  # fmt: skip
     print(f"{args.kind} teacher: {len(report.written)} written, {len(report.skipped)} up to date")
     total = len(report.written) + len(report.skipped) + len(report.failed)

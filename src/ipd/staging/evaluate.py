@@ -87,13 +87,15 @@ def evaluate_split(
     progress: bool = True,
     boxes: str | Path | None = None,
     corners: bool = False,
+    precision: str = "32",
 ) -> dict:
     """Evaluate ``models`` on ``dataset``'s ``split``; returns the metrics table (row -> scores).
 
     ``boxes``: the object hit rate's images with boxes (a VOC folder: ``Annotations/`` +
     ``JPEGImages/``; default ``dataset/annotations/boxes``). ``corners``: upsample maps corner to
     corner as the authors' scripts, not with each cell where the network looks
-    (:mod:`ipd.evaluation.action`).
+    (:mod:`ipd.evaluation.action`). ``precision``: ``32`` or ``bf16`` for every network
+    (:mod:`ipd.precision`).
     """
     dataset, out = Path(dataset), Path(out)
     cache = Path(cache) if cache is not None else out / "cache"
@@ -114,7 +116,7 @@ def evaluate_split(
     for row, kind, ckpt in _runs(models):
         _ensure_features(ckpt, kind, entries, cache, workers, progress)
         folder = out / "predictions" / row
-        report = teach(kind, ckpt, dataset, cache, folder, (split,), labels, progress)
+        report = teach(kind, ckpt, dataset, cache, folder, (split,), labels, progress, precision)
         if report.failed:
             raise InputError(f"{folder}: {len(report.failed)} videos failed: {report.failed[0][1]}")
         preds[row] = load_predictions(folder, video_ids)
@@ -151,7 +153,7 @@ def evaluate_split(
         extra["sound_auc"] = asdict(sound_frame_auc(sound, activity, names))
     if models.object is not None:
         box_sets = _box_sets(dataset, boxes)
-        extra.update(_hit_rates(models.object, box_sets, label_space, corners))
+        extra.update(_hit_rates(models.object, box_sets, label_space, corners, precision))
     for key, value in extra.items():
         write_text_atomic(out / f"{key}.json", json.dumps(value, indent=2) + "\n")
     claims = check_claims(metrics, **_claim_rows(models))
@@ -216,7 +218,11 @@ def _box_sets(dataset: Path, boxes: str | Path | None) -> dict[str, Path]:
 
 
 def _hit_rates(
-    checkpoint: Path, box_sets: dict[str, Path], labels: LabelSpace, corners: bool = False
+    checkpoint: Path,
+    box_sets: dict[str, Path],
+    labels: LabelSpace,
+    corners: bool = False,
+    precision: str = "32",
 ) -> dict:
     """:func:`_hit_rate` of one object checkpoint (loaded once) on each folder, as dicts."""
     if not box_sets:
@@ -224,13 +230,18 @@ def _hit_rates(
     system = load_system(ObjectLocaliser, checkpoint)
     size = extract_params_of(checkpoint).size
     return {
-        key: asdict(_hit_rate(system, size, folder, labels, corners))
+        key: asdict(_hit_rate(system, size, folder, labels, corners, precision))
         for key, folder in box_sets.items()
     }
 
 
 def _hit_rate(
-    system: ObjectLocaliser, size: int, boxes: Path, labels: LabelSpace, corners: bool = False
+    system: ObjectLocaliser,
+    size: int,
+    boxes: Path,
+    labels: LabelSpace,
+    corners: bool = False,
+    precision: str = "32",
 ):
     """Object hit rate (Table 4.7) on the VOC images, each resized (longer side ``size``) like
     the training frames; the maps' cells are placed where the network looks."""
@@ -247,7 +258,7 @@ def _hit_rate(
         scale = size / max(h, w)
         new = (max(1, round(w * scale)), max(1, round(h * scale)))
         rgb = cv2.cvtColor(cv2.resize(bgr, new, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
-        maps[image.image_id] = image_maps(system, rgb)
+        maps[image.image_id] = image_maps(system, rgb, precision)
         if not corners:
             grids[image.image_id] = system.map_grid(new[1], new[0])
     return hit_rate(images, maps, labels.names, grids)

@@ -43,6 +43,7 @@ def teach(
     splits: Sequence[str] = ("train", "val", "test"),
     labels: str | Path | None = None,
     progress: bool = True,
+    precision: str = "32",
 ) -> TeachReport:
     """Write ``out/<video_id>.npz``: sound ``scores (T, G)``, object/action ``maps (T, G, h, w)``.
 
@@ -55,13 +56,15 @@ def teach(
         splits: which splits of the index to run.
         labels: label-space YAML (names the output channels).
         progress: show a progress bar.
+        precision: ``32`` or ``bf16`` (:mod:`ipd.precision`; bf16 predictions name it in their
+            source, so they never stand in for fp32 ones).
     """
     if kind not in KINDS:
         raise InputError(f"{kind}: unknown teacher kind (choose from {', '.join(KINDS)})")
     cls = {"sound": SoundTagger, "object": ObjectLocaliser, "action": ActionLocaliser}[kind]
     system = load_system(cls, checkpoint)
     params = extract_params_of(checkpoint)
-    source = checkpoint_identity(checkpoint)
+    source = checkpoint_identity(checkpoint) + ("" if precision == "32" else f"@{precision}")
     names = tuple(load_label_space(labels).names)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -82,10 +85,13 @@ def teach(
             stream = {"sound": "audio", "object": "rgb", "action": "flow"}[kind]
             with open_features(cache, entry.video_id, (stream,), params) as feats:
                 if kind == "sound":
-                    times, scores = sound_scores(system, feats, params.windows)
+                    times, scores = sound_scores(system, feats, params.windows, precision=precision)
                     pred = Prediction(entry.video_id, times, names, source, scores=scores)
                 else:
-                    times, maps = feats.times.copy(), all_maps(system, feats, stream)
+                    times, maps = (
+                        feats.times.copy(),
+                        all_maps(system, feats, stream, precision=precision),
+                    )
                     grid = system.map_grid(*feats.frame_size)
                     pred = Prediction(entry.video_id, times, names, source, maps=maps, grid=grid)
             save_prediction(path, pred)

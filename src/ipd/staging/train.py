@@ -24,6 +24,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from ipd.data.datamodules import FrameData, ImageData, SoundData
 from ipd.errors import InputError
 from ipd.labels import load_label_space
+from ipd.precision import check_precision
 from ipd.systems.sound import SoundTagger
 from ipd.systems.video import ActionLocaliser, ObjectLocaliser
 
@@ -45,6 +46,7 @@ class StageCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         trainer_config = self._get(self.config_init, "trainer", default={})
+        _check_precision(trainer_config)
         root = Path(trainer_config.get("default_root_dir") or "runs/default")
         # A resumed run logs to a new CSV folder (csv-1, csv-2, ...): Lightning's CSV logger
         # would otherwise replace the metrics the interrupted run already wrote.
@@ -85,6 +87,19 @@ class StageCLI(LightningCLI):
         )
         kwargs["callbacks"] = callbacks
         return super().instantiate_trainer(**kwargs)
+
+
+def _check_precision(trainer_config) -> None:
+    """Refuse ``trainer.precision`` bf16 (``bf16``, ``bf16-mixed``, ``bf16-true``) where the
+    device would only emulate it (:mod:`ipd.precision`), in one line."""
+    precision = str(trainer_config.get("precision") or "32")
+    if "bf16" not in precision:
+        return
+    import torch
+
+    accelerator = str(trainer_config.get("accelerator") or "auto")
+    gpu = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+    check_precision("bf16", "cuda" if gpu else "cpu")
 
 
 def _label_count(labels: str | None) -> int:
