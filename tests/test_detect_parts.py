@@ -15,7 +15,6 @@ from ipd.detect.run import choose_fusion
 from ipd.errors import InputError
 from ipd.evaluation.predictions import MapGrid, load_prediction
 from ipd.features.params import ExtractParams
-from ipd.features.reader import open_features
 from ipd.inference import align_sound, neutral_uncovered, sound_context, sound_scores
 from ipd.inference import one_pass_sound_scores as one_shot
 from ipd.models.sound_fcn import SoundFCN
@@ -209,11 +208,20 @@ def test_authors_weights_match_the_original_forward_passes(tiny_world, tmp_path,
     preds = {role: load_prediction(folder / f"{role}.npz") for role in nets}
     assert preds["action"].source.startswith("original:")
 
+    # The inputs as detect's one decoding pass makes them (flows unrounded), fed to the original
+    # networks in one batch.
+    from ipd.features.audio import decode_logmel
+    from ipd.features.flow import flow_function
+    from ipd.features.stream import iter_batches, plan_visual
+
     params = ExtractParams(size=64)
-    with open_features(out / "cache", "drum_test_000", params=params) as feats, torch.no_grad():
-        flow = torch.from_numpy(feats.flow())
-        rgb = torch.from_numpy(feats.rgb().transpose(0, 3, 1, 2).astype(np.float32))
-        mels = [(feats.logmel_all(w) - stats[w][0]) / stats[w][1] for w in (512, 2048, 8192)]
+    plan = plan_visual(video, params)
+    (batch,) = iter_batches(video, plan, flow_function("farneback"), batch=64)
+    track = decode_logmel(video, (512, 2048, 8192))
+    with torch.no_grad():
+        flow = torch.from_numpy(batch.flow)
+        rgb = torch.from_numpy(batch.rgb.transpose(0, 3, 1, 2).astype(np.float32))
+        mels = [(track.logmel_all(w) - stats[w][0]) / stats[w][1] for w in (512, 2048, 8192)]
         sound_in = [torch.from_numpy(m.T[None, :, :, None].astype(np.float32)) for m in mels]
         action = nets["action"](flow)[0].numpy()
         obj = nets["object"](rgb - torch.from_numpy(mean_rgb)[:, None, None])[0].numpy()

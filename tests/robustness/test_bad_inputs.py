@@ -157,7 +157,7 @@ def test_detect_batch_skips_bad_inputs_and_lists_each_once(media, ipd, tiny_ckpt
         assert sum(str(path) in line for line in ran.err_lines) == 2  # as it happens, in the list
         assert ran.err.count(f"{path}: {path}") == 0
     assert "skipped 3 of 4 input(s):" in ran.err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cache", "good"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good"]  # no cache written
     nothing = _detect(ipd, tiny_ckpts, tmp_path / "out2", *bad)
     assert nothing.code == 1 and "skipped 3 of 3 input(s):" in nothing.err
 

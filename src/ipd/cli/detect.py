@@ -44,14 +44,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )  # fmt: skip
     p.add_argument("--size", type=int, help="longer frame side, px (default: the action model's)")
     p.add_argument("--flow", choices=("farneback", "dis", "tvl1"), help="flow algorithm")
-    p.add_argument("--cache", type=Path, help="feature cache folder (default: OUT/cache)")
+    p.add_argument(
+        "--cache", type=Path, metavar="DIR",
+        help="also store the features in this cache (for ipd teach/evaluate; default: not stored)",
+    )  # fmt: skip
+    p.add_argument(
+        "--precision", default="32", choices=("32", "bf16"),
+        help="network precision: 32 (default) or bf16 where the processor (AVX512-BF16, AMX) "
+        "or GPU has it natively",
+    )  # fmt: skip
     p.add_argument("--threshold", type=float, default=0.5, help="playing if fused score >= (0.5)")
     p.add_argument("--instrument", help="instrument shown in the overlay (default: the top one)")
     p.add_argument("--overlay-size", type=int, default=480, help="overlay longer side, px (480)")
     p.add_argument("--overlay-fps", type=float, default=30.0, help="overlay max frame rate (30)")
     p.add_argument("--no-video", action="store_true", help="skip the overlay video")
     p.add_argument("--no-report", action="store_true", help="skip the HTML page")
-    p.add_argument("--workers", type=int, default=1, help="parallel feature extraction (1)")
     p.set_defaults(func=run)
     return p
 
@@ -63,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
     from ipd.detect.run import DetectOptions, check_fusion, detect_video
     from ipd.errors import InputError
     from ipd.features.batch import unique_video_ids
+    from ipd.precision import check_precision, kernel_path
 
+    precision = check_precision(args.precision)
     detector = load_detector(
         action=args.action, object=args.object, sound=args.sound,
         original_action=args.original_action, original_object=args.original_object,
@@ -79,13 +88,13 @@ def run(args: argparse.Namespace) -> int:
     options = DetectOptions(
         out=args.out, cache=args.cache, fusion=args.fusion, threshold=args.threshold,
         instrument=args.instrument, video=not args.no_video, report=not args.no_report,
-        overlay_size=args.overlay_size, overlay_fps=args.overlay_fps,
+        overlay_size=args.overlay_size, overlay_fps=args.overlay_fps, precision=precision,
     )  # fmt: skip
     for note in detector.notes:
         print(f"note: {note}")
+    if precision != "32":
+        print(f"note: networks in {kernel_path(precision)}")
     items = unique_video_ids(args.videos)
-    if args.workers > 1 and len(items) > 1:
-        _extract_first(items, detector, options, args.workers)
 
     def one(item: tuple[str, Path]) -> None:
         video_id, path = item
@@ -96,11 +105,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"  -> {options.out / video_id}")
 
     return run_each(items, one)
-
-
-def _extract_first(items, detector, options, workers: int) -> None:
-    """Extract the features of every video in parallel; failures show up again per video."""
-    from ipd.features.batch import extract_many
-
-    streams = ("rgb", "flow", "audio") if detector.sound is not None else ("rgb", "flow")
-    extract_many(items, options.cache_dir, detector.params, workers, streams, False, True)

@@ -19,7 +19,6 @@ import numpy as np
 from ipd.detect.outputs import Detections
 from ipd.errors import InputError
 from ipd.evaluation.predictions import Prediction
-from ipd.features.params import ExtractParams
 from ipd.features.video import iter_frames_at, resized_shape
 
 if TYPE_CHECKING:
@@ -93,10 +92,13 @@ def write_media(
     source: Path,
     det: Detections,
     preds: dict[str, Prediction],
-    params: ExtractParams,
+    shown: dict[int, np.ndarray],
     options: DetectOptions,
 ) -> dict[str, Path]:
-    """Overlay video (``overlay.mp4``) and report page (``index.html``) as the options ask."""
+    """Overlay video (``overlay.mp4``) and report page (``index.html``) as the options ask.
+
+    ``shown``: the analysis frames of :func:`report_frames` (``{k: (H, W, 3) uint8}``).
+    """
     files = {}
     channel = overlay_instrument(det, options.threshold, options.instrument)
     if options.video:
@@ -114,7 +116,7 @@ def write_media(
                 info["height"], info["width"], options.overlay_size), strict=True)),
         }  # fmt: skip
     if options.report:
-        files["report"] = write_report(folder, det, preds, params, options, channel)
+        files["report"] = write_report(folder, det, preds, shown, options, channel)
     return files
 
 
@@ -122,7 +124,7 @@ def write_report(
     folder: Path,
     det: Detections,
     preds: dict[str, Prediction],
-    params: ExtractParams,
+    shown: dict[int, np.ndarray],
     options: DetectOptions,
     channel: int,
 ) -> Path:
@@ -133,14 +135,12 @@ def write_report(
     instruments (three at most); its frames are the 256-px frames, so its peaks are those of
     ``scores.csv``.
     """
-    from ipd.features.reader import open_features
     from ipd.features.video import resize
     from ipd.report.html import ReportVideo, write_video_page
 
     keep = report_frames(len(det.times))
     height, width = det.info["frame_256"]["height"], det.info["frame_256"]["width"]
-    with open_features(options.cache_dir, det.video_id, ("rgb",), params) as feats:
-        frames = np.stack([resize(feats.rgb(k, k + 1)[0], (height, width)) for k in keep])
+    frames = np.stack([resize(shown[k], (height, width)) for k in keep])
     action = det.info["action_model"]
     names = {"sound": "Sound", "object": "Object", "action": action}
     names["fused"] = action + det.info["fusion"][1:]  # "AxOxS" -> "SOT0503xOxS"

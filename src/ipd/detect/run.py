@@ -1,19 +1,28 @@
-"""One video through the detector: features -> S, O, A -> fusion -> outputs (SPEC 6).
+"""One video through the detector: one decoding pass -> S, O, A -> fusion -> outputs (SPEC 6).
 
-Features go to the feature cache (``ipd.features``; a rerun reuses them), the models run over them
-in bounded memory (:mod:`ipd.inference`), the chosen fusion multiplies the outputs, and the
-writers of :mod:`ipd.detect.outputs` and :mod:`ipd.detect.media` store the results under
-``OUT/<video_id>/``. A video without an audio track (or with unusable audio) runs the action and
-object models only and says so.
+The video is decoded once and its flows computed once, in a worker thread, while the object and
+action models run on the previous batch of analysis frames (:mod:`ipd.features.stream`,
+:mod:`ipd.inference`); meanwhile another thread turns the audio track into log-mel maps in memory
+(3 MB per minute), and the sound model then runs on windows of them. Memory holds a batch of
+frames, not the video. Nothing is read from a feature cache; with ``cache`` set the features are
+also stored there (for ``ipd teach``, ``ipd evaluate`` or training). The chosen fusion multiplies
+the outputs and the writers of :mod:`ipd.detect.outputs` and :mod:`ipd.detect.media` store the
+results under ``OUT/<video_id>/``. A video without an audio track (or with unusable audio) runs the
+action and object models only and says so.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ipd import timebase
+from ipd.detect.media import report_frames
 from ipd.detect.models import Detector
 from ipd.detect.outputs import (
     Detections,
@@ -26,12 +35,22 @@ from ipd.detect.outputs import (
 from ipd.errors import InputError
 from ipd.evaluation.fusion import fuse
 from ipd.evaluation.predictions import Prediction, save_prediction
-from ipd.features.audio import AudioError, NoAudioTrack
+from ipd.features import cache
+from ipd.features.audio import AudioError, LogmelTrack, NoAudioTrack, decode_logmel
 from ipd.features.batch import unique_video_ids
-from ipd.features.extract import extract_video
+from ipd.features.extract import VisualWriter, extract_video
+from ipd.features.flow import flow_function
 from ipd.features.reader import open_features
+from ipd.features.stream import VisualPlan, iter_batches, plan_visual, prefetch
 from ipd.files import check_input_file
-from ipd.inference import align_sound, all_maps, neutral_uncovered, sound_scores
+from ipd.inference import (
+    FRAME_BATCH,
+    align_sound,
+    batch_maps,
+    neutral_uncovered,
+    rgb_input,
+    sound_scores,
+)
 
 FUSIONS = ("A", "AxO", "AxS", "AxOxS")
 
@@ -42,7 +61,7 @@ class DetectOptions:
 
     Attributes:
         out: output folder (``OUT/<video_id>/`` per video).
-        cache: feature cache folder (default ``OUT/cache``).
+        cache: also store the features in this cache folder (default: not stored).
         fusion: ``A``, ``AxO``, ``AxS``, ``AxOxS`` or ``auto`` (the richest the models and the
             video allow).
         threshold: fused score at or above which a frame counts as playing (summary, shares).
@@ -51,7 +70,8 @@ class DetectOptions:
         report: write the HTML report page.
         overlay_size: longer side of the overlay video, pixels.
         overlay_fps: maximum frame rate of the overlay video (the source's rate when lower).
-        threads: video-decoding threads for the extraction (0: FFmpeg's choice).
+        threads: video-decoding threads (0: FFmpeg's choice).
+        precision: ``32`` or ``bf16`` (:mod:`ipd.precision`; checked by the caller).
     """
 
     out: Path
@@ -64,10 +84,7 @@ class DetectOptions:
     overlay_size: int = 480
     overlay_fps: float = 30.0
     threads: int = 0
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.cache if self.cache is not None else self.out / "cache"
+    precision: str = "32"
 
 
 @dataclass
@@ -110,31 +127,6 @@ def choose_fusion(requested: str, has_object: bool, has_sound: bool) -> tuple[st
     return requested, None
 
 
-def extract(
-    path: Path, video_id: str, detector: Detector, options: DetectOptions
-) -> tuple[bool, list[str]]:
-    """Extract (or reuse) rgb, flow and, with a sound model, audio.
-
-    Returns:
-        ``(sound_usable, notes)``: whether the audio features exist (False without a sound
-        model), and what went wrong with the audio.
-
-    Raises:
-        InputError: the video itself is unusable (missing, not a video, no frames).
-    """
-    params, cache = detector.params, options.cache_dir
-    extract_video(path, video_id, cache, params, ("rgb", "flow"), threads=options.threads)
-    if detector.sound is None:
-        return False, []
-    try:
-        extract_video(path, video_id, cache, params, ("audio",), threads=options.threads)
-    except NoAudioTrack:
-        return False, ["no audio track: running the action and object models only"]
-    except AudioError as err:
-        return False, [f"audio unusable ({err}): running the action and object models only"]
-    return True, []
-
-
 def detect_video(
     path: str | Path, detector: Detector, options: DetectOptions, video_id: str | None = None
 ) -> VideoResult:
@@ -145,32 +137,41 @@ def detect_video(
     """
     path = Path(path)
     video_id = video_id or unique_video_ids([path])[0][0]
-    check_video_file(path)
+    check_input_file(path, "video file")
     clock = _Clock()
-    has_audio, notes = extract(path, video_id, detector, options)
+    plan = plan_visual(path, detector.params)
+    # The audio track (decoding, log-mel; mostly waiting on FFmpeg and NumPy, which release the
+    # GIL) is read in a thread while the video pass runs.
+    with ThreadPoolExecutor(1, thread_name_prefix="ipd-audio") as pool:
+        reading = pool.submit(audio_features, path, video_id, detector, options)
+        preds, shown = predict_stream(path, video_id, plan, detector, options)
+        clock.lap("video")
+        audio, notes = reading.result()
     notes = list(detector.notes) + notes
-    clock.lap("features")
-    preds, meta, more = predict(video_id, detector, options.cache_dir, has_audio)
-    notes += more
+    clock.lap("audio")
+    if audio is not None:
+        preds["sound"], more = predict_sound(video_id, audio, plan.num_frames, detector, options)
+        notes += more
+    clock.lap("sound")
     fusion, note = choose_fusion(options.fusion, "object" in preds, "sound" in preds)
     notes += [note] if note else []
     parts = [preds[{"O": "object", "S": "sound"}[c]] for c in fusion.split("x")[1:]]
     preds["fused"] = fuse(preds["action"], *parts, source=fusion)
-    clock.lap("models")
     info = {
-        "source": _source_info(path, meta, has_audio),
+        "source": _source_info(path, plan, audio is not None),
         "analysis": {
             "period_s": timebase.ANALYSIS_PERIOD,
-            "frame_size": {"width": meta["frame_size"][1], "height": meta["frame_size"][0]},
+            "frame_size": {"width": plan.shape[1], "height": plan.shape[0]},
             "flow": detector.params.flow,
             "windows": list(detector.params.windows),
+            "precision": options.precision,
         },
         "fusion": fusion,
         "action_model": detector.action_name,
         "models": {role: src for role, src in detector.sources.items() if role in preds},
         "notes": notes,
     }
-    det = detections(video_id, detector.names, preds, tuple(meta["source_size"]), info)
+    det = detections(video_id, detector.names, preds, (plan.info.height, plan.info.width), info)
     folder = options.out / video_id
     files = {"csv": write_csv(folder / "scores.csv", det)}
     for role, pred in preds.items():
@@ -178,48 +179,117 @@ def detect_video(
     clock.lap("scores")
     from ipd.detect.media import write_media
 
-    files.update(write_media(folder, path, det, preds, detector.params, options))
+    files.update(write_media(folder, path, det, preds, shown, options))
     clock.lap("media")
     info["seconds"] = clock.laps
     files["json"] = write_json(folder / "scores.json", det, options.threshold)
     return VideoResult(video_id, det, files, notes)
 
 
-def predict(
-    video_id: str, detector: Detector, cache: Path, has_audio: bool
-) -> tuple[dict[str, Prediction], dict, list[str]]:
-    """A, O and S of one video from its cached features (bounded memory, :mod:`ipd.inference`).
+def audio_features(
+    path: Path, video_id: str, detector: Detector, options: DetectOptions
+) -> tuple[LogmelTrack | None, list[str]]:
+    """The log-mel maps of the video's audio (stored in ``options.cache`` too when set).
 
     Returns:
-        ``({"action": A, "object": O?, "sound": S?}, rgb meta.json, notes)``; every prediction
-        is on the video's ``T`` analysis frames.
+        ``(track, notes)``: None without a sound model or without usable audio (with a note).
     """
-    notes: list[str] = []
-    streams = ("rgb", "flow", "audio") if has_audio else ("rgb", "flow")
-    names, sources = detector.names, detector.sources
-    with open_features(cache, video_id, streams, detector.params) as feats:
-        times = feats.times.copy()
-        preds = {
-            "action": Prediction(
-                video_id, times, names, sources["action"],
-                maps=all_maps(detector.action, feats, "flow"),
-                grid=detector.action.map_grid(*feats.frame_size),
-            )
-        }  # fmt: skip
-        if detector.object is not None:
-            preds["object"] = Prediction(
-                video_id, times, names, sources["object"],
-                maps=all_maps(detector.object, feats, "rgb"),
-                grid=detector.object.map_grid(*feats.frame_size),
-            )  # fmt: skip
-        if has_audio:
-            _, scores = sound_scores(detector.sound, feats, detector.params.windows)
-            scores, note = align_sound(scores, feats.num_frames)
-            notes += [note] if note else []
-            scores, note = neutral_uncovered(scores, names)
-            notes += [note] if note else []
-            preds["sound"] = Prediction(video_id, times, names, sources["sound"], scores=scores)
-        return preds, feats.meta["rgb"], notes
+    if detector.sound is None:
+        return None, []
+    windows = detector.params.windows
+    try:
+        if options.cache is None:
+            return decode_logmel(path, windows), []
+        extract_video(path, video_id, options.cache, detector.params, ("audio",))
+        with open_features(options.cache, video_id, ("audio",), detector.params) as feats:
+            return LogmelTrack({w: feats.logmel_all(w) for w in windows}), []
+    except NoAudioTrack:
+        return None, ["no audio track: running the action and object models only"]
+    except AudioError as err:
+        return None, [f"audio unusable ({err}): running the action and object models only"]
+
+
+def predict_stream(
+    path: Path, video_id: str, plan: VisualPlan, detector: Detector, options: DetectOptions
+) -> tuple[dict[str, Prediction], dict[int, np.ndarray]]:
+    """A and O of every analysis frame from one decoding pass (flows in a worker thread).
+
+    Returns:
+        ``({"action": A, "object": O?}, shown)``: ``shown`` the frames the report page shows
+        (``{k: (H, W, 3) uint8}``, at most ``REPORT_FRAMES``; empty without a report).
+    """
+    keep = set(report_frames(plan.num_frames).tolist()) if options.report else set()
+    shown: dict[int, np.ndarray] = {}
+    action, objects = [], []
+    batches = iter_batches(
+        path, plan, flow_function(detector.params.flow), FRAME_BATCH, options.threads
+    )
+    with ExitStack() as stack:
+        writer = _cache_writer(stack, path, video_id, plan, detector, options)
+        for batch in prefetch(batches):
+            if writer is not None:
+                writer.add(batch)
+            action.append(batch_maps(detector.action, batch.flow, options.precision))
+            if detector.object is not None:
+                rgb = rgb_input(batch.rgb)
+                objects.append(batch_maps(detector.object, rgb, options.precision))
+            shown.update((k, f) for k, f in enumerate(batch.rgb, batch.start) if k in keep)
+    times, names, sources = (
+        timebase.analysis_times(plan.num_frames),
+        detector.names,
+        detector.sources,
+    )
+    preds = {
+        "action": Prediction(
+            video_id, times, names, sources["action"], maps=np.concatenate(action),
+            grid=detector.action.map_grid(*plan.shape),
+        )
+    }  # fmt: skip
+    if detector.object is not None:
+        preds["object"] = Prediction(
+            video_id, times, names, sources["object"], maps=np.concatenate(objects),
+            grid=detector.object.map_grid(*plan.shape),
+        )  # fmt: skip
+    return preds, shown
+
+
+def predict_sound(
+    video_id: str, audio: LogmelTrack, num_frames: int, detector: Detector, options: DetectOptions
+) -> tuple[Prediction, list[str]]:
+    """S on the video's ``T`` analysis frames (windows of 256 frames) and what to note."""
+    notes = []
+    _, scores = sound_scores(
+        detector.sound, audio, detector.params.windows, precision=options.precision
+    )
+    scores, note = align_sound(scores, num_frames)
+    notes += [note] if note else []
+    scores, note = neutral_uncovered(scores, detector.names)
+    notes += [note] if note else []
+    times = timebase.analysis_times(num_frames)
+    source = detector.sources["sound"]
+    return Prediction(video_id, times, detector.names, source, scores=scores), notes
+
+
+def _cache_writer(
+    stack: ExitStack,
+    path: Path,
+    video_id: str,
+    plan: VisualPlan,
+    detector: Detector,
+    options: DetectOptions,
+) -> VisualWriter | None:
+    """A writer of the rgb and flow streams into ``options.cache`` (None: not asked, or fresh)."""
+    if options.cache is None:
+        return None
+    todo = [
+        s
+        for s in ("rgb", "flow")
+        if not cache.is_fresh(cache.feature_path(options.cache, s, video_id, detector.params), path)
+    ]
+    if not todo:
+        return None
+    writer = VisualWriter(options.cache, video_id, detector.params, todo, path, plan)
+    return stack.enter_context(writer)
 
 
 def detections(
@@ -247,14 +317,14 @@ def detections(
     )
 
 
-def _source_info(path: Path, meta: dict, has_audio: bool) -> dict:
-    height, width = meta["source_size"]
+def _source_info(path: Path, plan: VisualPlan, has_audio: bool) -> dict:
+    info = plan.info
     return {
         "path": str(path.resolve()),
-        "width": width,
-        "height": height,
-        "duration_s": meta["duration_s"],
-        "fps": round(meta["source_frames"] / meta["duration_s"], 3),
+        "width": info.width,
+        "height": info.height,
+        "duration_s": info.duration,
+        "fps": round(info.num_frames / info.duration, 3),
         "has_audio": has_audio or _has_audio_track(path),
     }
 
@@ -280,9 +350,3 @@ def _has_audio_track(path: Path) -> bool:
             return bool(container.streams.audio)
     except av.error.FFmpegError:
         return False
-
-
-def check_video_file(path: Path) -> None:
-    """Fail early with one line for a missing, empty or special file (the extractor checks the
-    rest)."""
-    check_input_file(path, "video file")
