@@ -14,7 +14,7 @@ DEB_PACKAGES := fluidsynth fluid-soundfont-gm musescore-general-soundfont-small 
 CLIP2FRAME ?= ../shared/reference-data/clip2frame
 SEEDS ?= 0-4
 
-.PHONY: all venv system-deps test test-fast lint demo study clean
+.PHONY: all venv system-deps test test-fast lint demo study bench clean
 
 all: test
 
@@ -41,8 +41,8 @@ system-deps:
 	fi
 
 lint: venv
-	$(BIN)/ruff check src tests data_tools
-	$(BIN)/ruff format --check src tests data_tools
+	$(BIN)/ruff check src tests data_tools bench
+	$(BIN)/ruff format --check src tests data_tools bench
 
 test: system-deps venv lint
 	$(BIN)/python -m pytest -q --durations=10
@@ -52,6 +52,13 @@ test-fast: venv
 
 demo: system-deps venv
 	$(BIN)/ipd demo --out demo
+
+# ipd detect and ipd extract against the reference-style pipeline on generated videos, in one
+# run (~8 min on 2 cores); writes bench-results/bench.json and prints the tables
+# (docs/performance.md). `python -m bench.table bench-results/bench.json --into README.md`
+# rewrites the README's performance block from it.
+bench: system-deps venv
+	$(BIN)/python -m bench.run --out bench-results
 
 # The demo chain over $(SEEDS), a second test world (world seed 7, MuseScore soundfont), the SOT
 # threshold sweep and, when the authors' clip2frame release is at $(CLIP2FRAME), ST05 taught by
