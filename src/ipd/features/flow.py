@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
-import torch
 
 from ipd.features.params import FARNEBACK, FLOW_CLIP, FLOW_STEPS_PER_PX
 from ipd.timebase import FLOW_FACTOR, FLOWS_PER_STACK
@@ -83,7 +82,10 @@ def stacks(members: np.ndarray) -> np.ndarray:
     first = FLOW_FACTOR * np.arange(n)[:, None] + np.arange(FLOWS_PER_STACK)  # (n, 5) members
     windows = members[first].reshape(n, 2 * FLOWS_PER_STACK, *members.shape[2:])
     # torch converts float16 exactly as numpy does, an order of magnitude faster (vectorised):
-    # half of a training step's data loading was this conversion.
+    # half of a training step's data loading was this conversion. Imported here: extraction
+    # never builds stacks, and each extraction worker process saves torch's ~2-3 s import.
+    import torch
+
     return torch.from_numpy(windows).float().numpy()
 
 
