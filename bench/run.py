@@ -182,7 +182,7 @@ def extract_scaling(videos: list[Path], work: Path) -> dict:
 def flow_storage(video: Path, cache: Path) -> dict:
     """Bytes of the stored flow per video-minute and the mean rounding error of its values."""
     from ipd.features import cache as store
-    from ipd.features.flow import flow_function, to_member
+    from ipd.features.flow import flow_function, round_member
     from ipd.features.params import ExtractParams
     from ipd.features.stream import iter_batches, plan_visual
 
@@ -193,7 +193,7 @@ def flow_storage(video: Path, cache: Path) -> dict:
     errors = []
     for batch in iter_batches(video, plan, flow_function("farneback"), 16):
         raw = batch.members
-        stored = np.stack([to_member(m.transpose(1, 2, 0)) for m in raw]).astype(np.float32)
+        stored = round_member(raw).astype(np.float32)
         errors.append(np.abs(stored - raw).mean())
     return {"flow_mb_per_min": round(per_minute, 2), "flow_quant_err_px": float(np.mean(errors))}
 

@@ -102,4 +102,3 @@ def test_precision_is_checked_against_the_processor(monkeypatch):
     monkeypatch.setattr(precision, "cpu_flags", lambda: ["avx512f", "avx512_bf16"])
     assert precision.check_precision("bf16-mixed") == "bf16"
     assert precision.kernel_path("bf16") == "bf16 (avx512_bf16)"
-    assert precision.lightning_precision("bf16") == "bf16-mixed"

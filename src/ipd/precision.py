@@ -70,8 +70,3 @@ def autocast(precision: str, device: str = "cpu") -> contextlib.AbstractContextM
     if precision == "bf16":
         return torch.autocast(device, dtype=torch.bfloat16)
     return contextlib.nullcontext()
-
-
-def lightning_precision(precision: str) -> str:
-    """Lightning's ``Trainer(precision=...)`` for ours: ``32-true`` or ``bf16-mixed``."""
-    return {"32": "32-true", "bf16": "bf16-mixed"}[precision]

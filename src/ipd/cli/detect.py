@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ipd.cli.options import add_precision_option
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -48,11 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--cache", type=Path, metavar="DIR",
         help="also store the features in this cache (for ipd teach/evaluate; default: not stored)",
     )  # fmt: skip
-    p.add_argument(
-        "--precision", default="32", choices=("32", "bf16"),
-        help="network precision: 32 (default) or bf16 where the processor (AVX512-BF16, AMX) "
-        "or GPU has it natively",
-    )  # fmt: skip
+    add_precision_option(p)
     p.add_argument("--threshold", type=float, default=0.5, help="playing if fused score >= (0.5)")
     p.add_argument("--instrument", help="instrument shown in the overlay (default: the top one)")
     p.add_argument("--overlay-size", type=int, default=480, help="overlay longer side, px (480)")

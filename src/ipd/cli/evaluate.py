@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ipd.cli.options import add_precision_option
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -42,10 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--workers", type=int, default=2, help="feature-extraction processes")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
-    p.add_argument(
-        "--precision", default="32", choices=("32", "bf16"),
-        help="network precision (bf16 only where the processor or GPU has it natively)",
-    )  # fmt: skip
+    add_precision_option(p)
     p.set_defaults(func=run)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ipd.cli.options import add_precision_option
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -23,10 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder (one .npz per video)")
     p.add_argument("--splits", default="train,val,test", help="comma-separated splits to run")
     p.add_argument("--labels", default=None, help="label-space YAML (default: annotations/)")
-    p.add_argument(
-        "--precision", default="32", choices=("32", "bf16"),
-        help="network precision (bf16 only where the processor or GPU has it natively)",
-    )  # fmt: skip
+    add_precision_option(p)
     p.set_defaults(func=run)
 
 

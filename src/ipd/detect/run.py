@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ipd import timebase
-from ipd.detect.media import report_frames
+from ipd.detect.media import report_frames, write_media
 from ipd.detect.models import Detector
 from ipd.detect.outputs import (
     Detections,
@@ -42,7 +42,6 @@ from ipd.features.extract import VisualWriter, extract_video
 from ipd.features.flow import flow_function
 from ipd.features.reader import open_features
 from ipd.features.stream import VisualPlan, iter_batches, plan_visual, prefetch
-from ipd.files import check_input_file
 from ipd.inference import (
     FRAME_BATCH,
     align_sound,
@@ -137,9 +136,8 @@ def detect_video(
     """
     path = Path(path)
     video_id = video_id or unique_video_ids([path])[0][0]
-    check_input_file(path, "video file")
     clock = _Clock()
-    plan = plan_visual(path, detector.params)
+    plan = plan_visual(path, detector.params)  # checks the file: one line when it is unusable
     # The audio track (decoding, log-mel; mostly waiting on FFmpeg and NumPy, which release the
     # GIL) is read in a thread while the video pass runs.
     with ThreadPoolExecutor(1, thread_name_prefix="ipd-audio") as pool:
@@ -177,8 +175,6 @@ def detect_video(
     for role, pred in preds.items():
         files[role] = save_prediction(folder / "predictions" / f"{role}.npz", pred)
     clock.lap("scores")
-    from ipd.detect.media import write_media
-
     files.update(write_media(folder, path, det, preds, shown, options))
     clock.lap("media")
     info["seconds"] = clock.laps

@@ -99,7 +99,7 @@ BATCH = 16  # analysis frames per written batch
 class VisualWriter:
     """Writes the batches of one decoding pass into the cache's rgb and/or flow zips.
 
-    RGB frames are stored as PNG, flows rounded by :func:`ipd.features.flow.to_member`. The zips
+    RGB frames are stored as PNG, flows rounded by :func:`ipd.features.flow.round_member`. The zips
     are committed only by a normal exit (:class:`ipd.features.cache.ZipWriter`): a pass that
     stops part-way leaves no file read as valid.
 
@@ -141,7 +141,7 @@ class VisualWriter:
         if "flow" in self._writers:
             for member in batch.members:
                 name = f"flow/{self._members:06d}.npy"
-                self._writers["flow"].add_array(name, flow.to_member(member.transpose(1, 2, 0)))
+                self._writers["flow"].add_array(name, flow.round_member(member))
                 self._members += 1
 
     def __exit__(self, exc_type, exc, tb) -> None:
