@@ -10,7 +10,8 @@ from pathlib import Path
 
 import lightning as L
 import numpy as np
-from torch.utils.data import DataLoader, Dataset
+from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ipd.data.datasets import FrameClips, LabelledImages, SoundClips, collate_clips
 from ipd.data.index import VideoEntry, read_index
@@ -21,7 +22,15 @@ from ipd.labels import LabelSpace, load_label_space
 
 
 class _Loaders(L.LightningDataModule):
-    """Training and validation loaders of ``train_set`` / ``val_set`` (set in ``setup``)."""
+    """Training and validation loaders of ``train_set`` / ``val_set`` (set in ``setup``).
+
+    Under DDP (``trainer.strategy=ddp``, several devices or nodes) Lightning shards the training
+    loader with its ``DistributedSampler`` (shuffled per epoch, padded so that every rank runs
+    the same number of steps). The validation loader is sharded here without padding: rank r of
+    n validates items r, r + n, r + 2n, ... (the last batches may differ by one), so the clip
+    AUC that torchmetrics gathers from all ranks counts every validation sub-clip once and
+    equals the AUC of one process (tests/test_ddp.py).
+    """
 
     train_set: Dataset | None = None
     val_set: Dataset | None = None
@@ -35,10 +44,25 @@ class _Loaders(L.LightningDataModule):
             dataset,
             batch_size=self.loader_batch_size(train),
             shuffle=train,
+            sampler=None if train else self._validation_shard(dataset),
             num_workers=self.num_workers,
             collate_fn=collate_clips,
             persistent_workers=self.num_workers > 0,
         )
+
+    def _validation_shard(self, dataset: Dataset) -> Sampler | None:
+        """This rank's share of ``dataset``, no item repeated (None: one process).
+
+        Lightning's ``DistributedSampler`` would pad the validation set with repeated items to
+        give every rank equal batches, and the gathered AUC would count those twice. Uneven
+        validation is safe: no collective runs per validation batch (DDP syncs buffers on the
+        first one only, which every rank has), torchmetrics gathers states of unequal length.
+        """
+        trainer = self.trainer
+        kwargs = trainer.distributed_sampler_kwargs if trainer is not None else None
+        if not kwargs or kwargs.get("num_replicas", 1) < 2:
+            return None
+        return UnrepeatedDistributedSampler(dataset, shuffle=False, **kwargs)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, train=True)

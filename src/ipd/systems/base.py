@@ -50,12 +50,13 @@ class ClipSystem(L.LightningModule):
         probs, loss = self.clip_scores(batch)
         tags = batch["tags"] if batch["tags"].ndim == 2 else batch["tags"][:, 0]
         self.val_auc.update(probs, tags.long())
-        self.log("val/loss", loss, batch_size=len(probs), prog_bar=True)
+        # Lightning computes the metric at the end of the epoch and resets it; under DDP its
+        # compute() gathers the outputs and tags of every rank first, so val/auc is the AUC of
+        # the whole validation set, the same value on every rank (not a mean of per-rank AUCs).
+        self.log("val/auc", self.val_auc, prog_bar=True)
+        # The mean over all ranks' sub-clips (weighted by batch size; one process: no-op).
+        self.log("val/loss", loss, batch_size=len(probs), prog_bar=True, sync_dist=True)
         return loss
-
-    def on_validation_epoch_end(self) -> None:
-        self.log("val/auc", self.val_auc.compute(), prog_bar=True)
-        self.val_auc.reset()
 
 
 def flatten_frames(x: Tensor) -> Tensor:

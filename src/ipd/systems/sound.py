@@ -73,7 +73,10 @@ class SoundTagger(ClipSystem):
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         _, loss = self._loss(batch)
-        self.log("train/loss", loss, batch_size=len(batch["tags"]), prog_bar=True, on_epoch=True)
+        batch_size = len(batch["tags"])
+        self.log(
+            "train/loss", loss, batch_size=batch_size, prog_bar=True, on_epoch=True, sync_dist=True
+        )
         return loss
 
     def clip_scores(self, batch: dict) -> tuple[Tensor, Tensor]:

@@ -121,7 +121,9 @@ class ObjectLocaliser(FrameSystem):
         logits = self.net(self.augment(self.prepare(flatten_frames(batch["x"]))))
         tags = batch["tags"].reshape(-1, batch["tags"].shape[-1])
         loss = F.binary_cross_entropy_with_logits(logits.amax(dim=(-2, -1)), tags)
-        self.log("train/loss", loss, batch_size=len(tags), prog_bar=True, on_epoch=True)
+        self.log(
+            "train/loss", loss, batch_size=len(tags), prog_bar=True, on_epoch=True, sync_dist=True
+        )
         return loss
 
 
@@ -188,5 +190,7 @@ class ActionLocaliser(FrameSystem):
             weight = (covered if pooled else covered[:, :, None, None]).expand_as(target)
             terms = F.binary_cross_entropy_with_logits(outputs, target, reduction="none")
             loss = (terms * weight).sum() / weight.sum().clamp_min(1.0)
-        self.log("train/loss", loss, batch_size=len(tags), prog_bar=True, on_epoch=True)
+        self.log(
+            "train/loss", loss, batch_size=len(tags), prog_bar=True, on_epoch=True, sync_dist=True
+        )
         return loss
