@@ -36,8 +36,11 @@ def run(args: argparse.Namespace) -> int:
         return 0 if args.help else 2
     if args.help:
         args.args = ["--help", *args.args]
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
     from ipd.staging.train import train
 
     best = train(args.stage, args.args)
-    print(f"best checkpoint: {best}")
+    if rank_zero_only.rank == 0:  # under DDP every process gets here; one says it
+        print(f"best checkpoint: {best}")
     return 0

@@ -167,7 +167,11 @@ def train(stage: str, args: list[str]) -> Path:
     cli = build_cli(stage, args)
     root = Path(cli.trainer.default_root_dir)
     root.mkdir(parents=True, exist_ok=True)
-    cli.parser.save(cli.config, root / "config.yaml", overwrite=True, multifile=False)
+    # Under DDP every process runs this function (Lightning's launcher re-runs the command,
+    # torchrun and srun start them all); the config is written once. Checkpoints and logs are
+    # Lightning's, written by rank 0 alone.
+    if cli.trainer.is_global_zero:
+        cli.parser.save(cli.config, root / "config.yaml", overwrite=True, multifile=False)
     last = root / "checkpoints" / "last.ckpt"
     cli.trainer.fit(
         cli.model, datamodule=cli.datamodule, ckpt_path=last if last.is_file() else None
