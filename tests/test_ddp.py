@@ -5,7 +5,8 @@ of the same checkpoint on the whole validation set in one process.
 The tiny world has 9 validation sub-clips: Lightning's padding ``DistributedSampler`` would
 validate one of them twice (5 + 5), and the gathered AUC differed from the one-process AUC
 (0.557 vs 0.528 in a run of this recipe). The datamodules shard validation without repeats
-(5 + 4, ``ipd.data.datamodules``).
+(5 + 4, ``ipd.data.datamodules``). Under mixed precision the clip probabilities that feed
+the AUC stay fp32.
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ from torchmetrics.functional.classification import multilabel_auroc
 
 import ipd
 from ipd.data.datamodules import FrameData
+from ipd.models.vgg_fcn import VGGFCN
 from ipd.staging.checkpoints import load_system
 from ipd.systems.video import ActionLocaliser
 from tests.conftest import TINY_SIZE
-
-pytestmark = pytest.mark.slow  # ~20 s: two processes start, train 5 steps each and validate
 
 
 def _free_port() -> int:
@@ -79,6 +79,7 @@ def _one_process_auc(checkpoint: Path, world: Path, cache: Path) -> tuple[float,
     return float(auc), len(probs)
 
 
+@pytest.mark.slow  # ~20 s for the two processes, beside the tiny world's ~60 s (shared)
 @pytest.mark.usefixtures("one_torch_thread")
 def test_gathered_validation_auc_equals_the_one_process_auc(ddp_run, tiny_world, tiny_cache):
     root, _ = ddp_run
@@ -96,9 +97,23 @@ def test_gathered_validation_auc_equals_the_one_process_auc(ddp_run, tiny_world,
     assert logged[0] == pytest.approx(auc, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_rank_zero_alone_reports_and_every_output_is_written_once(ddp_run):
     root, stdout = ddp_run
     assert stdout.count("best checkpoint:") == 1
     assert (root / "config.yaml").is_file()
     assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
     assert sorted(p.name for p in (root / "logs").iterdir()) == ["csv", "tensorboard"]
+
+
+def test_clip_probabilities_stay_fp32_under_bf16_autocast():
+    # What validation sees with --trainer.precision bf16-mixed (autocast; emulated on a CPU
+    # without bf16, which is slow but fine for one tiny batch).
+    system = ActionLocaliser(VGGFCN(num_classes=3, in_channels=10, width=0.125), target="VT")
+    torch.manual_seed(0)
+    batch = {"x": torch.randn(2, 1, 10, 64, 64), "tags": torch.ones(2, 1, 3)}
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        probs, _ = system.eval().clip_scores(batch)
+        logits = system(batch["x"][:, 0]).amax(dim=(-2, -1))  # (2, 3) in bfloat16
+    assert logits.dtype == torch.bfloat16 and probs.dtype == torch.float32
+    assert torch.equal(probs, torch.sigmoid(logits.float()))

@@ -47,7 +47,9 @@ class FrameSystem(ClipSystem):
         frame_logits = logits.amax(dim=(-2, -1)).reshape(b, n, -1)
         clip_logits = frame_logits.amax(dim=1)  # (B, G)
         loss = F.binary_cross_entropy_with_logits(clip_logits, batch["tags"][:, 0])
-        return torch.sigmoid(clip_logits), loss
+        # fp32 probabilities under mixed precision: in bfloat16 every clip scored above ~0.996
+        # would be 0.996 or 1.0, and the clip AUC would rank those as ties.
+        return torch.sigmoid(clip_logits.float()), loss
 
 
 class ObjectLocaliser(FrameSystem):
