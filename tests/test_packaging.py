@@ -88,7 +88,8 @@ def test_nothing_imported_is_undeclared():
     import tomllib
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    requirements = [*project["dependencies"], *project["optional-dependencies"]["synth"]]
+    extras = project["optional-dependencies"]
+    requirements = [*project["dependencies"], *extras["synth"], *extras["ray"]]
     names = {r.split(">")[0].split("[")[0].strip().lower() for r in requirements}
     module_of = {"opencv-contrib-python-headless": "cv2", "pyyaml": "yaml", "pillow": "PIL",
                  "scikit-learn": "sklearn"}  # fmt: skip

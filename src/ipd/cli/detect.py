@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ipd.cli.options import add_precision_option
+from ipd.cli.options import add_executor_options, add_precision_option
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -57,26 +57,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--overlay-fps", type=float, default=30.0, help="overlay max frame rate (30)")
     p.add_argument("--no-video", action="store_true", help="skip the overlay video")
     p.add_argument("--no-report", action="store_true", help="skip the HTML page")
+    p.add_argument(
+        "--workers", type=int, default=1,
+        help="videos at once, in processes of one thread each (1: one by one in this process)",
+    )  # fmt: skip
+    add_executor_options(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    from ipd.cli.batch import run_each
-    from ipd.detect.models import load_detector
-    from ipd.detect.outputs import summary_line
-    from ipd.detect.run import DetectOptions, check_fusion, detect_video
+    import sys
+
+    from ipd.cli.batch import report_skipped
+    from ipd.cli.options import executor_of
+    from ipd.detect.batch import detect_many, detector_once
+    from ipd.detect.run import DetectOptions, check_fusion
     from ipd.errors import InputError
     from ipd.features.batch import unique_video_ids
     from ipd.precision import check_precision, kernel_path
 
     precision = check_precision(args.precision)
-    detector = load_detector(
+    executor = executor_of(args, args.workers)
+    models = dict(
         action=args.action, object=args.object, sound=args.sound,
         original_action=args.original_action, original_object=args.original_object,
         original_sound=args.original_sound, scalers=args.scalers, labels=args.labels,
         size=args.size, flow=args.flow,
     )  # fmt: skip
+    detector = detector_once(models)  # worker processes load their own copy from the files
     check_fusion(args.fusion, detector)
     if args.instrument is not None:
         try:  # the label's own name (YouTube-8M names such as "Drummer" are accepted too)
@@ -94,12 +103,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: networks in {kernel_path(precision)}")
     items = unique_video_ids(args.videos)
 
-    def one(item: tuple[str, Path]) -> None:
-        video_id, path = item
-        result = detect_video(path, detector, options, video_id)
-        for note in result.notes:
-            print(f"note: {video_id}: {note}")
-        print(summary_line(result.detections, options.threshold))
-        print(f"  -> {options.out / video_id}")
-
-    return run_each(items, one)
+    failed = []  # each skipped video is printed as it happens and once in the closing list
+    for done in detect_many(items, models, options, executor):
+        if done.error is None:
+            print("\n".join(done.lines), flush=True)
+        elif len(items) == 1:
+            raise InputError(done.error)  # one video: one line, exit 2 (ipd.cli.main)
+        else:
+            failed.append(done.error)
+            print(f"skipped: {done.error}", file=sys.stderr)
+    report_skipped(failed, len(items))
+    return 0 if len(failed) < len(items) else 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ipd.cli.options import add_precision_option
+from ipd.cli.options import add_executor_options, add_precision_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +42,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "authors' scripts did, instead of placing each cell where the network looks (default); "
         "spatial distances and hit rates then measure that convention's offsets too",
     )
-    p.add_argument("--workers", type=int, default=2, help="feature-extraction processes")
+    p.add_argument(
+        "--workers", type=int, default=2,
+        help="feature-extraction processes (2); with --executor ray the predictions run as Ray "
+        "tasks too",
+    )  # fmt: skip
+    add_executor_options(p)
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     add_precision_option(p)
     p.set_defaults(func=run)
@@ -51,11 +56,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from ipd.cli.options import executor_of
     from ipd.errors import InputError
     from ipd.precision import check_precision
     from ipd.staging.evaluate import Models, evaluate_split
 
     precision = check_precision(args.precision)
+    executor = executor_of(args, args.workers) if args.executor == "ray" else None
 
     models = Models.from_runs(args.runs) if args.runs else Models()
     if args.sound:
@@ -69,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate_split(
         models, args.dataset, args.out, cache=args.cache, split=args.split,
         labels=args.labels, workers=args.workers, boxes=args.boxes, corners=args.corners,
-        precision=precision,
+        precision=precision, executor=executor,
     )  # fmt: skip
     out = Path(args.out)
     print((out / "tables.md").read_text())

@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ipd.cli.options import add_executor_options
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
@@ -35,6 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--flow", default="farneback", choices=("farneback", "dis", "tvl1"), help="flow algorithm"
     )
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (1)")
+    add_executor_options(parser)
     parser.add_argument("--force", action="store_true", help="re-extract even cached videos")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -72,6 +75,7 @@ def collect_items(inputs: list[Path], split: str | None = None) -> list[tuple[st
 
 def run(args: argparse.Namespace) -> int:
     from ipd.cli.batch import report_skipped
+    from ipd.cli.options import executor_of
     from ipd.errors import InputError
     from ipd.features.batch import extract_many
     from ipd.features.extract import extract_video
@@ -86,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         params = ExtractParams(windows=windows, size=args.size, flow=args.flow)
     except ValueError as err:
         raise InputError(f"bad extraction parameters: {err}") from err
+    executor = executor_of(args, args.workers)
     items = collect_items(args.inputs, args.split)
     if not items:
         raise InputError(f"{args.inputs[0]}: no videos to extract (split {args.split!r})")
@@ -101,7 +106,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     report = extract_many(
-        items, args.cache, params, args.workers, streams, args.force, not args.no_progress
+        items,
+        args.cache,
+        params,
+        args.workers,
+        streams,
+        args.force,
+        not args.no_progress,
+        executor,
     )
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ipd.cli.options import add_precision_option
+from ipd.cli.options import add_executor_options, add_precision_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,18 +26,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--splits", default="train,val,test", help="comma-separated splits to run")
     p.add_argument("--labels", default=None, help="label-space YAML (default: annotations/)")
     add_precision_option(p)
+    p.add_argument(
+        "--workers", type=int, default=1,
+        help="parallel processes, one network thread each (1: this process, all threads)",
+    )  # fmt: skip
+    add_executor_options(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ipd.cli.batch import report_skipped
+    from ipd.cli.options import executor_of
     from ipd.precision import check_precision
     from ipd.staging.teach import teach
 
     report = teach(
         args.kind, args.checkpoint, args.dataset, args.cache, args.out,
         splits=[s for s in args.splits.split(",") if s], labels=args.labels,
-        precision=check_precision(args.precision),
+        precision=check_precision(args.precision), progress=not args.no_progress,
+        executor=executor_of(args, args.workers),
     )  # fmt: skip
     print(f"{args.kind} teacher: {len(report.written)} written, {len(report.skipped)} up to date")
     total = len(report.written) + len(report.skipped) + len(report.failed)

@@ -12,9 +12,11 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ipd.errors import InputError, output_problem
+from ipd.executors import Executor, crash_message, progress_bar, run_tasks
 from ipd.features import cache
 from ipd.features.extract import extract_video
 from ipd.features.params import STREAMS, ExtractParams
@@ -82,18 +84,22 @@ def extract_many(
     streams: Sequence[str] = STREAMS,
     force: bool = False,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> Report:
     """Extract many videos, skipping fresh ones and reporting (not raising) bad inputs.
 
     Args:
         items: ``(video_id, path)`` pairs; ids must be unique.
-        cache_dir: the cache root.
+        cache_dir: the cache root (with Ray on several machines: a folder every one sees).
         params: extraction parameters (defaults: the paper's).
         workers: processes; 1 runs in this process.
         streams: any of ``audio``, ``rgb``, ``flow``.
         force: re-extract even fresh streams.
         progress: show a progress bar on stderr.
+        executor: where the per-video tasks run (default: local, ``workers`` processes; its
+            own ``workers`` wins when given).
     """
+    executor = executor or Executor("local", workers)
     params = params or ExtractParams()
     items = list(items)
     ids = [vid for vid, _ in items]
@@ -103,8 +109,12 @@ def extract_many(
     for stream in streams:
         cache.remove_stale_temps(cache.stream_dir(cache_dir, stream, params))
     report, t0 = Report(), time.perf_counter()
-    with _progress(progress, len(items)) as advance:
-        for result in _results(items, cache_dir, params, streams, force, workers):
+    # one decoding thread per worker process: the processes already use every core
+    threads = 0 if executor.in_process(len(items)) else 1
+    task = partial(_run_one, cache_dir=cache_dir, params=params, streams=streams, force=force,
+                   threads=threads)  # fmt: skip
+    with progress_bar(progress, len(items), "extract") as advance:
+        for result in run_tasks(task, items, executor, _crashed, _init_worker):
             status = result["status"]
             if status == "failed":
                 report.failed.append((result["video_id"], result["error"]))
@@ -118,47 +128,11 @@ def extract_many(
     return report
 
 
-def _results(items, cache_dir, params, streams, force, workers):
-    if workers <= 1 or len(items) <= 1:
-        for item in items:
-            yield _run_one(item, cache_dir, params, streams, force, 0)
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    ctx = mp.get_context("spawn")  # no fork after OpenCV/FFmpeg threads exist
-    with ProcessPoolExecutor(min(workers, len(items)), ctx, initializer=_init_worker) as pool:
-        # one decoding thread per worker: the processes already use every core
-        jobs = {pool.submit(_run_one, it, cache_dir, params, streams, force, 1): it for it in items}
-        for job in as_completed(jobs):
-            try:
-                yield job.result()
-            except Exception as err:  # a worker died (e.g. a decoder crash): report, go on
-                video_id, path = jobs[job]
-                error = f"{path}: worker process failed ({type(err).__name__})"
-                yield {"video_id": video_id, "status": "failed", "error": error, "notes": []}
-
-
-class _progress:
-    """Context manager yielding ``advance(video_id)``; a rich progress bar on stderr if enabled."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total, self.bar = enabled and total > 0, total, None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda _vid: None
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self.bar = Progress(console=Console(stderr=True), transient=False)
-        self.bar.start()
-        task = self.bar.add_task("extract", total=self.total)
-        return lambda vid: self.bar.update(task, advance=1, description=f"extract {vid}")
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+def _crashed(item: tuple[str, str | Path], err: BaseException) -> dict:
+    """The result of a video whose worker died (e.g. a decoder crash) or raised."""
+    video_id, path = item
+    error = crash_message(str(path), err)
+    return {"video_id": video_id, "status": "failed", "error": error, "notes": []}
 
 
 def default_workers() -> int:

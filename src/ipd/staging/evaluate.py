@@ -26,6 +26,7 @@ from ipd.evaluation.predictions import Prediction, load_predictions
 from ipd.evaluation.sound import read_sound_activity, sound_frame_auc
 from ipd.evaluation.spread import video_ci95
 from ipd.evaluation.tables import metrics_to_json, read_metrics, write_metrics, write_tables
+from ipd.executors import Executor
 from ipd.features.batch import extract_many
 from ipd.features.params import ExtractParams
 from ipd.files import write_text_atomic
@@ -88,6 +89,7 @@ def evaluate_split(
     boxes: str | Path | None = None,
     corners: bool = False,
     precision: str = "32",
+    executor: Executor | None = None,
 ) -> dict:
     """Evaluate ``models`` on ``dataset``'s ``split``; returns the metrics table (row -> scores).
 
@@ -95,7 +97,9 @@ def evaluate_split(
     ``JPEGImages/``; default ``dataset/annotations/boxes``). ``corners``: upsample maps corner to
     corner as the authors' scripts, not with each cell where the network looks
     (:mod:`ipd.evaluation.action`). ``precision``: ``32`` or ``bf16`` for every network
-    (:mod:`ipd.precision`).
+    (:mod:`ipd.precision`). ``executor``: where feature extraction and the per-video
+    predictions run (e.g. Ray); default: extraction in ``workers`` local processes, predictions
+    in this process.
     """
     dataset, out = Path(dataset), Path(out)
     cache = Path(cache) if cache is not None else out / "cache"
@@ -114,9 +118,11 @@ def evaluate_split(
 
     preds: dict[str, dict[str, Prediction]] = {}
     for row, kind, ckpt in _runs(models):
-        _ensure_features(ckpt, kind, entries, cache, workers, progress)
+        _ensure_features(ckpt, kind, entries, cache, workers, progress, executor)
         folder = out / "predictions" / row
-        report = teach(kind, ckpt, dataset, cache, folder, (split,), labels, progress, precision)
+        report = teach(
+            kind, ckpt, dataset, cache, folder, (split,), labels, progress, precision, executor
+        )
         if report.failed:
             raise InputError(f"{folder}: {len(report.failed)} videos failed: {report.failed[0][1]}")
         preds[row] = load_predictions(folder, video_ids)
@@ -190,13 +196,21 @@ def _claim_rows(models: Models) -> dict[str, str]:
     return rows
 
 
-def _ensure_features(ckpt: Path, kind: str, entries, cache: Path, workers: int, progress: bool):
+def _ensure_features(
+    ckpt: Path,
+    kind: str,
+    entries,
+    cache: Path,
+    workers: int,
+    progress: bool,
+    executor: Executor | None = None,
+):
     """Extract the stream a checkpoint needs for these videos (cached videos are skipped)."""
     params: ExtractParams = extract_params_of(ckpt)
     stream = {"sound": "audio", "object": "rgb", "action": "flow"}[kind]
     items = [(e.video_id, e.path) for e in entries]
     report = extract_many(
-        items, cache, params, workers=workers, streams=(stream,), progress=progress
+        items, cache, params, workers, (stream,), progress=progress, executor=executor
     )
     if report.failed:
         video_id, message = report.failed[0]
@@ -223,6 +237,7 @@ def _hit_rates(
     labels: LabelSpace,
     corners: bool = False,
     precision: str = "32",
+    executor: Executor | None = None,
 ) -> dict:
     """:func:`_hit_rate` of one object checkpoint (loaded once) on each folder, as dicts."""
     if not box_sets:
