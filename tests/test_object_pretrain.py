@@ -17,7 +17,7 @@ from ipd.errors import InputError
 from ipd.evaluation.objects import read_voc_dir
 from ipd.labels import load_label_space
 from ipd.models.vgg_fcn import VGGFCN
-from ipd.staging.chain import Runs, World
+from ipd.staging.chain import Runs, World, stage_config, stage_configs
 from ipd.staging.checkpoints import load_system
 from ipd.staging.train import train
 from ipd.synth.config import PRESETS
@@ -177,6 +177,39 @@ def test_object_run_starts_from_pretrained_conv1_5_and_keeps_them_frozen(
             assert torch.equal(value, early[key]), key
     head = system.net.head.state_dict()["conv8.weight"]
     assert not torch.equal(head, VGGFCN(width=0.125, batch_norm=True).head.conv8.weight)
+
+
+def test_the_demo_object_recipe_keeps_the_average_of_its_weights(
+    crops, tiny_world, tiny_cache, tmp_path
+):
+    """configs/demo/object.yaml: the checkpoint holds the moving average of the weights (what
+    ``load_system`` serves), validated once at the end, Conv1-5 still as pretrained."""
+    pre = train("pretrain", [
+        f"--trainer.default_root_dir={tmp_path / 'pretrain'}", "--trainer.max_epochs=1", *TRAINER,
+        *NET, f"--data.folder={crops}", "--data.size=64", "--data.batch_size=9",
+    ])  # fmt: skip
+    early = torch.load(pre, map_location="cpu", weights_only=True)["state_dict"]
+    config = stage_configs("object")[0]
+    assert stage_config("object")["trainer"]["callbacks"][0]["init_args"]["decay"] == 0.99
+    obj = train("object", [
+        "--config", str(config), f"--trainer.default_root_dir={tmp_path / 'object'}",
+        "--trainer.max_epochs=2", "--trainer.check_val_every_n_epoch=2", *TRAINER, *NET,
+        f"--model.net.init_args.pretrained_early={pre}", f"--data.dataset={tiny_world}",
+        f"--data.cache={tiny_cache}", f"--data.size={TINY_SIZE}", "--data.clips_per_batch=3",
+        "--data.clips_per_video=1",
+    ])  # fmt: skip
+    ckpt = torch.load(obj, map_location="cpu", weights_only=True)
+    assert ckpt["epoch"] == 1  # the one validation, after the last epoch
+    averaged, current = ckpt["state_dict"], ckpt["current_model_state"]
+    head = "net.head.conv8.weight"
+    assert not torch.equal(averaged[head], current[head])  # an average, not the last step
+    system = load_system(ObjectLocaliser, obj)
+    assert torch.equal(system.net.head.conv8.weight, averaged[head])
+    for key, value in system.net.features.state_dict().items():
+        # Frozen for the whole run: the average of a constant is that constant, up to the
+        # rounding of Lightning's decay * average + (1 - decay) * weight (~1e-7 relative).
+        if f"net.features.{key}" in early and value.is_floating_point():
+            torch.testing.assert_close(value, early[f"net.features.{key}"], rtol=1e-5, atol=1e-7)
 
 
 def test_the_chain_names_every_path_and_the_configs_none(monkeypatch):
