@@ -42,6 +42,7 @@ MAX_DIFF_FP32 = 1e-4
 # Extraction clips: long enough that each worker process's start-up (importing torch, OpenCV,
 # FFmpeg: ~2-3 CPU-s) is small beside its work, as with the paper's one-minute videos.
 CLIP_SECONDS = 45
+EXTRACT_CLIPS = 4  # videos of CLIP_SECONDS each
 DETECT_SCRIPT = """
 import json, resource, sys, time
 start = time.perf_counter()
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     models = work / "models"
     write_models(models)
     video = make_video(work / "video_60s.mp4", 60)
-    clips = [make_video(work / f"clip_{i}.mp4", CLIP_SECONDS) for i in range(4)]
+    clips = [make_video(work / f"clip_{i}.mp4", CLIP_SECONDS) for i in range(EXTRACT_CLIPS)]
     bf16 = bf16_problem() is None
 
     print("reference-style pipeline, 60 s ...", flush=True)
