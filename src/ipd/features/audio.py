@@ -9,6 +9,11 @@ For long videos, :func:`iter_audio` and :class:`LogmelStream` compute the same f
 bounded by a few seconds of audio: the decoded track is resampled with soxr's streaming resampler
 (bit-identical to ``librosa.resample(..., res_type="soxr_hq")``) and the centred STFT is evaluated
 block by block on zero-padded segments (equal to the one-shot result to float rounding).
+
+The mel projection is a matrix product, and BLAS splits it differently over 1 and 2 threads,
+which changes the last bits: it runs on one BLAS thread (:func:`_mel_power`), so stored features
+are the same bytes whatever the process's thread settings (a Ray worker runs with
+``OMP_NUM_THREADS=1``, a local process with every core).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 
 import librosa
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ipd.errors import InputError
 from ipd.files import check_input_file
@@ -97,8 +103,16 @@ def _decode_container_audio(path: Path) -> tuple[np.ndarray, int]:
 
 def logmel(y: np.ndarray, win: int, sr: int = SAMPLE_RATE, hop: int = HOP) -> np.ndarray:
     """``log(1 + 10000 * mel power)`` of mono ``y``. Shape ``(1 + len(y) // hop, 128)``, float32."""
-    mel = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=win, hop_length=hop, n_mels=N_MELS)
+    mel = _mel_power(y, sr, win, hop, center=True)
     return np.log1p(LOG_SCALE * mel).T.astype(np.float32)
+
+
+def _mel_power(y: np.ndarray, sr: int, win: int, hop: int, center: bool) -> np.ndarray:
+    """librosa's mel power spectrogram ``(128, frames)`` on one BLAS thread (module docstring)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return librosa.feature.melspectrogram(
+            y=y, sr=sr, n_fft=win, hop_length=hop, n_mels=N_MELS, center=center
+        )
 
 
 def multiscale_logmel(
@@ -212,9 +226,7 @@ class LogmelStream:
         for n in self.windows:
             lo = start * self.hop - n // 2
             seg = self._samples(lo, (stop - 1) * self.hop - n // 2 + n)
-            mel = librosa.feature.melspectrogram(
-                y=seg, sr=self.sr, n_fft=n, hop_length=self.hop, n_mels=N_MELS, center=False
-            )
+            mel = _mel_power(seg, self.sr, n, self.hop, center=False)
             out[n] = np.log1p(LOG_SCALE * mel).T.astype(np.float32)
         self.next = stop
         keep = max(0, stop * self.hop - max(n // 2 for n in self.windows) - self.buf_start)
