@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ipd.executors import EXECUTORS
+
 
 def add_precision_option(parser: argparse.ArgumentParser) -> None:
     """``--precision 32|bf16`` (Lightning's names; ``32-true``, ``bf16-mixed`` too), checked
@@ -19,7 +21,7 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
     """``--executor local|ray`` and ``--address``: where the per-video tasks run
     (:mod:`ipd.executors`); :func:`executor_of` reads them."""
     parser.add_argument(
-        "--executor", default="local", choices=("local", "ray"),
+        "--executor", default="local", choices=EXECUTORS,
         help="local (default): this machine's processes; ray: one task per video on a Ray "
         "cluster, retried when a worker dies (needs Ray: pip install 'ipd[ray]')",
     )  # fmt: skip

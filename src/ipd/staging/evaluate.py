@@ -33,7 +33,7 @@ from ipd.files import write_text_atomic
 from ipd.inference import image_maps
 from ipd.labels import LabelSpace, load_label_space
 from ipd.staging.checkpoints import extract_params_of, load_system
-from ipd.staging.teach import teach
+from ipd.staging.teach import STREAMS, teach
 from ipd.staging.train import selected_checkpoint
 from ipd.systems.video import ActionLocaliser, ObjectLocaliser
 
@@ -207,7 +207,7 @@ def _ensure_features(
 ):
     """Extract the stream a checkpoint needs for these videos (cached videos are skipped)."""
     params: ExtractParams = extract_params_of(ckpt)
-    stream = {"sound": "audio", "object": "rgb", "action": "flow"}[kind]
+    stream = STREAMS[kind]
     items = [(e.video_id, e.path) for e in entries]
     report = extract_many(
         items, cache, params, workers, (stream,), progress=progress, executor=executor
@@ -237,7 +237,6 @@ def _hit_rates(
     labels: LabelSpace,
     corners: bool = False,
     precision: str = "32",
-    executor: Executor | None = None,
 ) -> dict:
     """:func:`_hit_rate` of one object checkpoint (loaded once) on each folder, as dicts."""
     if not box_sets:
