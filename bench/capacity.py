@@ -42,8 +42,8 @@ class Scale:
 def store_mb_per_minute(bench_json: Path) -> float | None:
     """MB per video-minute of every stream the run stored for its 60-s video, or None."""
     cache = bench_json.parent / "work" / "cache_60s"
-    zips = list(cache.glob("*/*.zip"))
-    return sum(z.stat().st_size for z in zips) / 1e6 if zips else None
+    files = [p for p in cache.glob("*/*.zarr/**/*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 1e6 if files else None
 
 
 def costs(result: Mapping, store_mb: float | None) -> dict[str, float]:

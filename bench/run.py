@@ -189,8 +189,9 @@ def flow_storage(video: Path, cache: Path) -> dict:
 
     params = ExtractParams()
     plan = plan_visual(video, params)
-    zip_path = store.feature_path(cache, "flow", video.stem, params)
-    per_minute = zip_path.stat().st_size / 1e6 / (plan.info.duration / 60)
+    stored = Path(store.feature_path(cache, "flow", video.stem, params))
+    size = sum(p.stat().st_size for p in stored.rglob("*") if p.is_file())
+    per_minute = size / 1e6 / (plan.info.duration / 60)
     errors = []
     for batch in iter_batches(video, plan, flow_function("farneback"), 16):
         raw = batch.members

@@ -48,7 +48,8 @@ def test_store_size_is_read_from_the_runs_cache(tmp_path):
     (tmp_path / "bench.json").write_text(json.dumps(RUN))
     assert store_mb_per_minute(tmp_path / "bench.json") is None
     stream = tmp_path / "work" / "cache_60s" / "flow-abc"
-    stream.mkdir(parents=True)
-    (stream / "video_60s.zip").write_bytes(b"x" * 1_500_000)
+    (stream / "video_60s.zarr" / "flow").mkdir(parents=True)
+    (stream / "video_60s.zarr" / "flow" / "c").write_bytes(b"x" * 1_499_000)
+    (stream / "video_60s.zarr" / "zarr.json").write_bytes(b"x" * 1_000)
     (stream / "params.json").write_text("{}")  # not a stored feature
     assert store_mb_per_minute(tmp_path / "bench.json") == pytest.approx(1.5)

@@ -1,17 +1,19 @@
-"""The feature cache: random access, parameter keys, resume, atomic writes, stale temp files."""
+"""The feature store: random access by chunk, exact flow values, fsspec URLs, parameter keys,
+resume, atomic writes, stale temporary stores."""
 
 from __future__ import annotations
 
 import json
 import os
 import pickle
-import zipfile
 
 import numpy as np
 import pytest
+import zarr
 from test_features_media import index_frames, texture, tone, write_video
+from zarr.storage import LocalStore
 
-from ipd.features import cache, memory
+from ipd.features import cache, flow
 from ipd.features.batch import extract_many
 from ipd.features.extract import extract_video
 from ipd.features.params import ExtractParams
@@ -46,76 +48,65 @@ def test_random_access_equals_the_full_read(cached):
     assert np.abs(flow).max() > 1  # the texture moves: not an all-zero cache
 
 
-def test_a_sub_clip_reads_only_its_members(cached, monkeypatch):
+def test_a_sub_clip_reads_only_its_chunks(cached, monkeypatch):
+    """Flow stacks 2, 3 need members 8 .. 16: chunks 2, 3 and 4 (four members each) of the
+    shard, read as byte ranges after the shard's index, nothing else."""
     cache_dir, _ = cached
     read = []
-    original = zipfile.ZipFile.open
+    original = LocalStore.get
 
-    def spy(self, name, *args, **kwargs):
-        read.append(getattr(name, "filename", name))
-        return original(self, name, *args, **kwargs)
+    async def spy(self, key, prototype=None, byte_range=None):
+        read.append((key, byte_range))
+        return await original(self, key, prototype, byte_range)
 
     with open_features(cache_dir, "clip", streams=("flow",)) as feats:
-        monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+        feats.flow(0, 1)  # opens the array
+        monkeypatch.setattr(LocalStore, "get", spy)
+        read.clear()
         feats.flow(2, 4)
-    assert read == [f"flow/{i:06d}.npy" for i in range(8, 17)]  # flows 6 .. 14
+    assert {key for key, _ in read} == {"flow/c/0/0/0/0"}  # the one shard file of 25 members
+    index, *chunks = [r for _, r in read]
+    assert index.suffix == 16 * cache.SHARD_CHUNKS + 4  # (offset, length) per chunk, checksum
+    shard = cache.feature_path(cache_dir, "flow", "clip", ExtractParams()) / "flow/c/0/0/0/0"
+    entries = np.frombuffer(shard.read_bytes()[-index.suffix : -4], "<u8").reshape(-1, 2)
+    wanted = {(int(offset), int(offset + size)) for offset, size in entries[2:5]}
+    assert {(r.start, r.end) for r in chunks} == wanted
 
 
-def test_decoded_members_are_read_once_and_equal(cached, monkeypatch):
-    """With a memory store, a second read of the same frames decodes nothing and returns the
-    same values; the kept arrays are read-only."""
+def test_flow_counts_give_the_stored_float16_back_exactly():
+    """Every rounded flow value, up to the clip at 127 px where float16 steps are 1/16 px,
+    survives the int16 counts of 1/64 px; 33.3 px is a value float16 cannot hold at 1/64."""
+    raw = np.array([[-128.0, -33.3, -0.5078125, 0.0, 1 / 64, 31.99, 33.3, 100.01, 127.0]] * 2)
+    members = flow.round_member(raw.astype(np.float32))
+    counts = flow.to_counts(members)
+    assert counts.dtype == np.int16 and counts[0, 0] == -8192 and counts[0, -1] == 8128
+    back = flow.from_counts(counts.astype(np.float32))
+    np.testing.assert_array_equal(back, members.astype(np.float32))
+    assert members[0, 6] != np.float32(np.round(33.3 * 64) / 64)  # float16 rounded it further
+
+
+def test_a_store_at_an_fsspec_url_reads_as_the_local_one(cached):
+    """Extraction into ``memory://`` (an fsspec file system, as s3:// would be) writes the same
+    arrays and meta; listing, freshness and reading go through the URL."""
+    cache_dir, path = cached
+    url = "memory://ipd-test/cache"
+    extract_video(path, "clip", url)
+    assert cache.list_cached(url, "flow", ExtractParams()) == ["clip"]
+    assert cache.is_fresh(cache.feature_path(url, "rgb", "clip", ExtractParams()), path)
+    with open_features(url, "clip") as remote, open_features(cache_dir, "clip") as local:
+        np.testing.assert_array_equal(remote.flow(1, 4), local.flow(1, 4))
+        np.testing.assert_array_equal(remote.rgb(), local.rgb())
+        np.testing.assert_array_equal(remote.logmel_all(512), local.logmel_all(512))
+        assert remote.meta == local.meta
+
+
+def test_a_reader_pickles_and_reopens(cached):
+    """DataLoader workers get the dataset pickled (spawn) or forked: the reader reopens."""
     cache_dir, _ = cached
-    with open_features(cache_dir, "clip") as plain:
-        expected_flow, expected_rgb = plain.flow(1, 3), plain.rgb(1, 3)
-    decoded = memory.DecodedMembers(max_bytes=2**30)
-    read = []
-    original = zipfile.ZipFile.open
-
-    def spy(self, name, *args, **kwargs):
-        read.append(getattr(name, "filename", name))
-        return original(self, name, *args, **kwargs)
-
-    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
-    for _ in range(2):
-        with open_features(cache_dir, "clip", decoded=decoded) as feats:
-            np.testing.assert_array_equal(feats.flow(1, 3), expected_flow)
-            np.testing.assert_array_equal(feats.rgb(1, 3), expected_rgb)
-    flows = [f"flow/{i:06d}.npy" for i in range(4, 13)]
-    assert [n for n in read if n.startswith(("flow/", "rgb/"))] == [*flows, "rgb/000001.png",
-                                                                      "rgb/000002.png"]  # fmt: skip
-    assert len(decoded) == 11
-    assert decoded.nbytes == 9 * 2 * 192 * 256 * 2 + 2 * 192 * 256 * 3  # float16 flow, uint8 RGB
-    kept = decoded.get((str(feats._readers["flow"].path), flows[0]), lambda: None)
-    assert not kept.flags.writeable
-
-
-def test_decoded_members_fill_maps_and_drop_the_oldest(monkeypatch):
-    """Kept arrays fill 256-byte maps at 64-byte offsets; a budget of two maps drops the oldest
-    map (and every array in it) when a third is needed; values survive the copy."""
-    monkeypatch.setattr(memory, "CHUNK", 256)
-    decoded = memory.DecodedMembers(max_bytes=512)
-    calls = []
-
-    def make(name: str, size: int = 100):
-        def decode():
-            calls.append(name)
-            return np.full(size, ord(name[0]), np.uint8)
-
-        return decode
-
-    for name in "abcd":  # a, b in map 0 (offsets 0, 128); c, d in map 1
-        decoded.get(("z", name), make(name))
-    assert calls == list("abcd") and len(decoded) == 4 and decoded.nbytes == 400
-    decoded.get(("z", "a"), make("a"))  # kept: not decoded again
-    decoded.get(("z", "e"), make("e"))  # a third map: map 0 (a, b) goes
-    assert calls == list("abcde") and len(decoded) == 3
-    a = decoded.get(("z", "a"), make("a"))
-    assert calls == list("abcdea") and np.all(a == ord("a")) and not a.flags.writeable
-    assert np.all(decoded.get(("z", "d"), make("d")) == ord("d"))
-    big = decoded.get(("z", "f"), make("f", 300))  # larger than a map: returned, not kept
-    assert big.shape == (300,) and big.flags.writeable and ("z", "f") not in decoded._arrays
-    fresh = pickle.loads(pickle.dumps(decoded))  # a DataLoader worker starts empty
-    assert len(fresh) == 0 and fresh.max_bytes == 512
+    with open_features(cache_dir, "clip") as feats:
+        expected = feats.flow(1, 3)
+        again = pickle.loads(pickle.dumps(feats))
+    np.testing.assert_array_equal(again.flow(1, 3), expected)
 
 
 def test_meta_records_times_parameters_and_source(cached):
@@ -159,28 +150,71 @@ def test_rerun_skips_finished_videos_and_redoes_changed_ones(tmp_path):
     items = [(p.stem, p) for p in paths]
     first = extract_many(items, tmp_path / "c", streams=("rgb",), progress=False)
     assert sorted(first.done) == ["v0", "v1"] and first.cached == []
-    zips = {
-        p.stem: cache.feature_path(tmp_path / "c", "rgb", p.stem, ExtractParams()) for p in paths
+    stores = {
+        p.stem: cache.feature_path(tmp_path / "c", "rgb", p.stem, ExtractParams()) / "zarr.json"
+        for p in paths
     }
-    stamps = {k: z.stat().st_mtime_ns for k, z in zips.items()}
+    stamps = {k: z.stat().st_mtime_ns for k, z in stores.items()}
     second = extract_many(items, tmp_path / "c", streams=("rgb",), progress=False)
     assert second.done == [] and sorted(second.cached) == ["v0", "v1"]
-    assert {k: z.stat().st_mtime_ns for k, z in zips.items()} == stamps  # untouched
+    assert {k: z.stat().st_mtime_ns for k, z in stores.items()} == stamps  # untouched
     os.utime(paths[1], ns=(1, 1))  # the source changed: its features are stale
     third = extract_many(items, tmp_path / "c", streams=("rgb",), progress=False)
     assert third.done == ["v1"] and third.cached == ["v0"]
 
 
-def test_a_failed_write_leaves_no_file(tmp_path):
-    target = tmp_path / "s" / "vid.zip"
-    with pytest.raises(RuntimeError), cache.ZipWriter(target) as writer:
-        writer.add_array("a.npy", np.zeros(3))
-        assert writer.tmp.is_file()
+def _files(folder) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_failed_write_leaves_no_store_and_keeps_the_old_one(tmp_path):
+    target = tmp_path / "s" / "vid.zarr"
+    with pytest.raises(RuntimeError), cache.StoreWriter(target) as writer:
+        writer.rows("a", (3,), np.float32, 1).append(np.zeros((40, 3)))  # two shards written
+        writer.meta = {"n": 40}
+        assert writer._target.is_dir() and not target.exists()
         raise RuntimeError("killed")
     assert list((tmp_path / "s").iterdir()) == []
+    with cache.StoreWriter(target) as writer:
+        writer.rows("a", (3,), np.float32, 1).append(np.ones((5, 3)))
+        writer.meta = {"n": 5}
+    with pytest.raises(RuntimeError), cache.StoreWriter(target) as writer:  # a forced rerun
+        writer.rows("a", (3,), np.float32, 1).append(np.zeros((40, 3)))
+        raise RuntimeError("killed")
+    reader = cache.StoreReader(target)
+    assert reader.meta == {"n": 5}
+    np.testing.assert_array_equal(reader.rows("a", 0, 9), np.ones((5, 3)))
+    assert [p.name for p in (tmp_path / "s").iterdir()] == ["vid.zarr"]
 
 
-def test_extraction_failing_midway_leaves_no_partial_zip(tmp_path, monkeypatch):
+def test_a_store_without_its_marker_is_not_read(tmp_path):
+    """Written in place (as on object stores) but stopped before the marker: not valid."""
+    target = tmp_path / "vid.zarr"
+    group = zarr.create_group(LocalStore(target), zarr_format=3)
+    group.create_array("rgb", shape=(2, 4, 4, 3), dtype=np.uint8)
+    assert cache.read_meta(target) is None and not cache.is_fresh(target)
+    with pytest.raises(FileNotFoundError, match="no complete feature store"):
+        cache.StoreReader(target)
+
+
+def test_rows_are_written_one_whole_shard_at_a_time(tmp_path):
+    """Appends of any size buffer until a shard (16 chunks) is full: 16 + 16 + 5 rows of
+    chunk 1 are three shard files, each written once."""
+    with cache.StoreWriter(tmp_path / "v.zarr") as writer:
+        rows = writer.rows("x", (2,), np.int16, 1)
+        writes = []
+        for n in (3, 10, 7, 12, 5):
+            rows.append(np.full((n, 2), n, np.int16))
+            writes.append(rows.array.shape[0])
+        writer.meta = {}
+    assert writes == [0, 0, 16, 32, 32]  # whole shards while appending; the rest at the end
+    reader = cache.StoreReader(tmp_path / "v.zarr")
+    values = reader.rows("x", 0, 100)[:, 0]
+    assert values.tolist() == [3] * 3 + [10] * 10 + [7] * 7 + [12] * 12 + [5] * 5
+    assert sorted(p.name for p in (tmp_path / "v.zarr" / "x" / "c").iterdir()) == ["0", "1", "2"]
+
+
+def test_extraction_failing_midway_leaves_no_partial_store(tmp_path, monkeypatch):
     path = write_video(tmp_path / "v.mp4", index_frames(30), 10)
     calls = []
 
@@ -193,25 +227,31 @@ def test_extraction_failing_midway_leaves_no_partial_zip(tmp_path, monkeypatch):
     monkeypatch.setattr("ipd.features.flow.flow_function", lambda algorithm: broken)
     with pytest.raises(RuntimeError, match="flow crashed"):
         extract_video(path, "v", tmp_path / "c", streams=("rgb", "flow"))
-    leftovers = [p.name for p in (tmp_path / "c").rglob("*") if p.suffix in (".zip", ".tmp")]
+    leftovers = [p.name for p in (tmp_path / "c").rglob("*") if p.suffix in (".zarr", ".tmp")]
     assert leftovers == []
     assert cache.list_cached(tmp_path / "c", "flow", ExtractParams()) == []
 
 
-def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
-    dead = tmp_path / ".vid.zip.999999999.tmp"  # beyond any pid limit: no such process
-    mine = tmp_path / f".other.zip.{os.getpid()}.tmp"
-    dead.write_bytes(b"half")
-    mine.write_bytes(b"writing")
-    assert cache.remove_stale_temps(tmp_path) == [dead]
-    assert not dead.exists() and mine.exists()
+def test_stale_temp_stores_of_dead_processes_are_removed(tmp_path):
+    dead = tmp_path / ".vid.zarr.999999999.tmp"  # beyond any pid limit: no such process
+    mine = tmp_path / f".other.zarr.{os.getpid()}.tmp"
+    note = tmp_path / ".params.json.999999999.tmp"
+    for folder in (dead, mine):
+        (folder / "rgb").mkdir(parents=True)
+        (folder / "zarr.json").write_text("{}")
+    note.write_text("{")
+    assert sorted(cache.remove_stale_temps(tmp_path)) == sorted([dead, note])
+    assert not dead.exists() and not note.exists() and mine.exists()
 
 
-def test_same_input_gives_byte_identical_zips(tmp_path):
+def test_same_input_gives_byte_identical_stores(tmp_path):
     path = write_video(tmp_path / "v.mkv", index_frames(15), 10, audio=tone(1.5))
     for name in ("a", "b"):
         extract_video(path, "v", tmp_path / name)
     for stream in ("audio", "rgb", "flow"):
-        a = cache.feature_path(tmp_path / "a", stream, "v", ExtractParams()).read_bytes()
-        b = cache.feature_path(tmp_path / "b", stream, "v", ExtractParams()).read_bytes()
-        assert a == b
+        a = cache.feature_path(tmp_path / "a", stream, "v", ExtractParams())
+        b = cache.feature_path(tmp_path / "b", stream, "v", ExtractParams())
+        assert _files(a) == _files(b) and len(_files(a)) >= 2
+        assert [(a / f).read_bytes() for f in _files(a)] == [
+            (b / f).read_bytes() for f in _files(b)
+        ]

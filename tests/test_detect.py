@@ -167,16 +167,18 @@ def test_synth_video_scores_peaks_predictions_overlay(ckpts, tiny_world, tmp_pat
     cached = tmp_path / "cache"
     rerun = [*argv, "--no-video", "--no-report", "--cache", str(cached)]
     assert ipd_detect(rerun) == 0
-    zips = sorted(cached.rglob("*.zip"))
-    assert [p.parent.name.split("-")[0] for p in zips] == ["audio", "flow", "rgb"]
+    from ipd.features.cache import digest
+
+    stores = sorted(cached.rglob("*.zarr"))
+    assert [p.parent.name.split("-")[0] for p in stores] == ["audio", "flow", "rgb"]
     extract_video(video, "violin_test_000", tmp_path / "extracted", ExtractParams(size=TINY_SIZE))
-    extracted = sorted((tmp_path / "extracted").rglob("*.zip"))
-    assert [p.read_bytes() for p in zips] == [p.read_bytes() for p in extracted]
+    extracted = sorted((tmp_path / "extracted").rglob("*.zarr"))
+    assert [digest(p) for p in stores] == [digest(p) for p in extracted]
     again = load_prediction(folder / "predictions" / "action.npz")
     np.testing.assert_array_equal(again.maps, preds["action"].maps)
-    stamps = [p.stat().st_mtime_ns for p in zips]
+    stamps = [(p / "zarr.json").stat().st_mtime_ns for p in stores]
     assert ipd_detect(rerun) == 0
-    assert [p.stat().st_mtime_ns for p in zips] == stamps
+    assert [(p / "zarr.json").stat().st_mtime_ns for p in stores] == stamps
 
 
 def test_video_without_audio_runs_action_and_object(ckpts, tmp_path, capsys):

@@ -42,10 +42,13 @@ def cluster():
 
 
 def assert_same_files(ours: Path, theirs: Path, count: int) -> None:
-    """Every file under ``ours`` (hidden temporary files aside) has the bytes of the file of the
-    same name under ``theirs``; ``count`` of them are zips or npz."""
-    files = [p for p in ours.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    assert sum(p.suffix in (".zip", ".npz") for p in files) == count
+    """Every file under ``ours`` (hidden temporary ones aside) has the bytes of the file of the
+    same name under ``theirs``; ``count`` of them are feature stores or npz."""
+    shown = [
+        p for p in ours.rglob("*") if not any(s.startswith(".") for s in p.relative_to(ours).parts)
+    ]
+    files = [p for p in shown if p.is_file()]
+    assert sum(p.suffix in (".zarr", ".npz") for p in shown) == count
     for path in files:
         assert path.read_bytes() == (theirs / path.relative_to(ours)).read_bytes(), path
 
@@ -93,13 +96,13 @@ def test_a_worker_killed_while_writing_is_retried_and_the_job_completes(
         report=extract_many(items, out, PARAMS, progress=False, executor=Executor("ray"))
     ))  # fmt: skip
     run.start()
-    victim = None  # (pid, the zip it was writing): the writer's pid is in the temporary name
+    victim = None  # (pid, the store it was writing): the writer's pid is in the temporary name
     deadline = time.monotonic() + 120
     while victim is None and run.is_alive() and time.monotonic() < deadline:
-        for tmp in out.rglob(".*.zip.*.tmp"):
+        for tmp in out.rglob(".*.zarr.*.tmp"):
             pid = int(tmp.name.rsplit(".", 2)[-2])
             assert pid != os.getpid()  # a Ray worker writes, not this process
-            os.kill(pid, signal.SIGSTOP)  # frozen, it cannot rename the file under our eyes
+            os.kill(pid, signal.SIGSTOP)  # frozen, it cannot rename the store under our eyes
             if tmp.exists():
                 os.kill(pid, signal.SIGKILL)
                 victim = (pid, tmp)
@@ -107,12 +110,12 @@ def test_a_worker_killed_while_writing_is_retried_and_the_job_completes(
             os.kill(pid, signal.SIGCONT)  # it had finished that file: catch another
         time.sleep(0.002)
     run.join(timeout=300)
-    assert victim is not None, "no worker was caught writing a zip"
+    assert victim is not None, "no worker was caught writing a store"
     assert not run.is_alive(), "the job did not finish after the worker was killed"
     pid, tmp = victim
     report = done["report"]
     assert len(report.done) == 27 and report.failed == []  # the killed video was redone
-    assert tmp.exists()  # the dead worker's half-written zip stays hidden...
+    assert tmp.exists()  # the dead worker's half-written store stays hidden...
     assert_same_files(out, tiny_cache, count=27 * len(STREAMS))  # ...and nothing else differs
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)

@@ -55,7 +55,7 @@ WORKS = {
 def test_extract_refuses_with_one_line(media, ipd, tmp_path, case):
     line = ipd("extract", media[case], "--cache", tmp_path).one_line_error()
     assert line == f"error: {media[case]}: {EXTRACT_REFUSED[case]}"
-    assert not list(tmp_path.rglob("*.zip"))  # nothing half-written is left as a feature file
+    assert not list(tmp_path.rglob("*.zarr"))  # nothing half-written is left as a feature file
 
 
 @pytest.mark.parametrize("case", sorted(WORKS))
@@ -64,7 +64,7 @@ def test_extract_works(media, ipd, tmp_path, case):
     ran = ipd("extract", media[case], "--cache", tmp_path, "--size", TINY_SIZE)
     assert ran.code == 0, ran.err
     streams = ("rgb", "flow", "audio") if audio else ("rgb", "flow")
-    video_id = next(p.stem for p in tmp_path.rglob("*.zip"))
+    video_id = next(p.stem for p in tmp_path.rglob("*.zarr"))
     with open_features(tmp_path, video_id, streams, PARAMS) as feats:
         assert feats.num_frames == frames and feats.frame_size == size
         rgb, flow = feats.rgb(), feats.flow()
@@ -95,7 +95,7 @@ def test_extract_gives_two_files_with_one_name_two_ids(media, ipd, tmp_path):
     ran = ipd("extract", media["same_stem_mp4"], media["same_stem_mkv"], "--cache", tmp_path,
               "--size", TINY_SIZE, "--streams", "rgb")  # fmt: skip
     assert ran.code == 0, ran.err
-    ids = sorted(p.stem for p in tmp_path.rglob("*.zip"))
+    ids = sorted(p.stem for p in tmp_path.rglob("*.zarr"))
     assert ids[0] == "clip" and ids[1].startswith("clip-") and len(ids[1]) == len("clip-") + 8
     with open_features(tmp_path, ids[0], ("rgb",), PARAMS) as a:
         with open_features(tmp_path, ids[1], ("rgb",), PARAMS) as b:

@@ -45,7 +45,7 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(media, ipd, tmp_path):
         assert line.endswith(
             "cannot write (no space left on device); nothing half-written was kept"
         )
-        assert _leftovers(disk) == []  # no zip, no hidden temporary file
+        assert _leftovers(disk) == []  # no store, no hidden temporary one
         batch = ipd("extract", media["good"], media["silent_audio"], "--cache", disk / "cache",
                     "--size", 128, "--no-progress")  # fmt: skip
         assert batch.code == 1 and "skipped 2 of 2 video(s):" in batch.err
@@ -91,6 +91,8 @@ def test_the_one_line_names_the_folder_not_the_temporary_file():
     assert output_problem(full) == (
         "/c/rgb-1: cannot write (no space left on device); nothing half-written was kept"
     )
+    chunk = OSError(errno.ENOSPC, "No space left on device", "/c/rgb-1/.v.zarr.77.tmp/rgb/c/0")
+    assert output_problem(chunk) == output_problem(full)  # a chunk of a store being written
     denied = OSError(errno.EACCES, "Permission denied", "/c/x.json")
     assert output_problem(denied) == "/c/x.json: permission denied; nothing half-written was kept"
     assert output_problem(OSError(errno.EIO, "Input/output error", "/c/x")) is None

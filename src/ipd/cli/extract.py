@@ -24,7 +24,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("inputs", nargs="+", type=Path, help="a dataset folder or video files")
-    parser.add_argument("--cache", type=Path, required=True, help="feature cache folder")
+    parser.add_argument(
+        "--cache",
+        required=True,
+        help="feature store: a folder or an fsspec URL (s3://bucket/cache)",
+    )
     parser.add_argument("--split", help="only videos of this split (dataset folder input)")
     parser.add_argument(
         "--streams", default="audio,rgb,flow", help="comma-separated: audio,rgb,flow (default all)"

@@ -9,6 +9,7 @@ import sys
 from ipd import __version__
 from ipd.cli import (
     configs,
+    convert,
     demo,
     detect,
     evaluate,
@@ -28,6 +29,7 @@ COMMANDS = (
     study,
     synth,
     extract,
+    convert,
     train,
     teach,
     evaluate,

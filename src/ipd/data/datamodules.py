@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ipd.data.datasets import FrameClips, LabelledImages, SoundClips, collate_clips
 from ipd.data.index import VideoEntry, read_index
+from ipd.features import cache as feature_store
 from ipd.features.audio import DEFAULT_WINDOWS
 from ipd.features.params import ExtractParams
 from ipd.features.reader import open_features
@@ -80,16 +81,12 @@ class _StageData(_Loaders):
         clips_per_batch: int,
         num_workers: int,
         max_seconds: float | None,
-        memory_mb: int,
     ) -> None:
         super().__init__()
-        if memory_mb < 0:
-            raise ValueError(f"memory_mb must be 0 (off) or positive, got {memory_mb}")
-        self.dataset, self.cache = Path(dataset), Path(cache)
+        self.dataset, self.cache = Path(dataset), feature_store.location(cache)
         self.labels: LabelSpace = load_label_space(labels)
         self.clips_per_batch, self.num_workers = clips_per_batch, num_workers
         self.max_seconds = max_seconds
-        self.memory_bytes = memory_mb * 2**20
         self.train_set = self.val_set = None
 
     def split(self, name: str) -> list[VideoEntry]:
@@ -111,15 +108,13 @@ class SoundData(_StageData):
 
     Args:
         dataset: folder with ``index.csv``.
-        cache: feature cache folder.
+        cache: feature store (a folder or an fsspec URL).
         windows: STFT windows of the log-mel scales (must match the extraction).
         clip_frames: analysis frames per training clip (20 = 10.24 s, like AudioSet's 10-s clips).
         clips_per_batch: clips per training batch.
         labels: label-space YAML (default: annotations/instruments.yaml).
         num_workers: DataLoader worker processes.
         max_seconds: use only the first seconds of each video (None: all).
-        memory_mb: decoded features each dataset (train, val) keeps in memory across epochs
-            (the earliest kept dropped first; per DataLoader worker); 0 = decode every read.
     """
 
     def __init__(
@@ -132,10 +127,9 @@ class SoundData(_StageData):
         labels: str | None = None,
         num_workers: int = 0,
         max_seconds: float | None = 60.0,
-        memory_mb: int = 2048,
     ) -> None:
         super().__init__(
-            dataset, cache, labels, clips_per_batch, num_workers, max_seconds, memory_mb
+            dataset, cache, labels, clips_per_batch, num_workers, max_seconds
         )
         self.save_hyperparameters()  # checkpoints record the extraction settings they were fed
         self.params = ExtractParams(windows=windows)
@@ -144,7 +138,7 @@ class SoundData(_StageData):
     def _clips(self, split: str, train: bool) -> SoundClips:
         return SoundClips(
             self.split(split), self.cache, self.params, self.labels, self.clip_frames,
-            self.max_seconds, train, memory_bytes=self.memory_bytes, windows=self.windows,
+            self.max_seconds, train, windows=self.windows,
         )  # fmt: skip
 
     def feature_stats(self) -> tuple[np.ndarray, np.ndarray]:
@@ -166,7 +160,7 @@ class FrameData(_StageData):
 
     Args:
         dataset: folder with ``index.csv``.
-        cache: feature cache folder.
+        cache: feature store (a folder or an fsspec URL).
         stream: ``rgb`` (object model) or ``flow`` (action model).
         size: longer side of the extracted frames (must match the extraction).
         flow: flow algorithm of the extraction (``farneback``, ``dis``, ``tvl1``).
@@ -178,9 +172,6 @@ class FrameData(_StageData):
         labels: label-space YAML (default: annotations/instruments.yaml).
         num_workers: DataLoader worker processes.
         max_seconds: use only the first seconds of each video (paper: 60).
-        memory_mb: decoded features each dataset (train, val) keeps in memory across epochs
-            (the earliest kept dropped first; per DataLoader worker); 0 = decode every read.
-            The demo's flow training split takes ~1.7 GB.
     """
 
     def __init__(
@@ -198,10 +189,9 @@ class FrameData(_StageData):
         labels: str | None = None,
         num_workers: int = 0,
         max_seconds: float | None = 60.0,
-        memory_mb: int = 2048,
     ) -> None:
         super().__init__(
-            dataset, cache, labels, clips_per_batch, num_workers, max_seconds, memory_mb
+            dataset, cache, labels, clips_per_batch, num_workers, max_seconds
         )
         self.save_hyperparameters()  # checkpoints record the extraction settings they were fed
         self.clips_per_video = clips_per_video
@@ -212,7 +202,7 @@ class FrameData(_StageData):
     def _clips(self, split: str, train: bool) -> FrameClips:
         return FrameClips(
             self.split(split), self.cache, self.params, self.labels, self.clip_frames,
-            self.max_seconds, train, self.clips_per_video if train else 1, self.memory_bytes,
+            self.max_seconds, train, self.clips_per_video if train else 1,
             stream=self.stream, **(self.teachers if train else {}),
         )  # fmt: skip
 

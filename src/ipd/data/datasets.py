@@ -19,7 +19,7 @@ from ipd.data.clips import subclip_starts
 from ipd.data.index import VideoEntry
 from ipd.errors import InputError
 from ipd.evaluation.predictions import Prediction, load_prediction, match_frames
-from ipd.features.memory import DecodedMembers
+from ipd.features import cache as feature_store
 from ipd.features.params import ExtractParams
 from ipd.features.reader import Features, open_features
 from ipd.labels import LabelSpace
@@ -44,15 +44,12 @@ class _ClipDataset(Dataset):
         max_seconds: float | None,
         train: bool,
         clips_per_video: int = 1,
-        memory_bytes: int = 0,
     ) -> None:
         if clips_per_video < 1:
             raise ValueError(f"clips_per_video must be at least 1, got {clips_per_video}")
-        self.cache, self.params, self.labels = Path(cache), params, labels
+        self.cache, self.params, self.labels = feature_store.location(cache), params, labels
         self.clip_frames, self.train = clip_frames, train
         self._features: OrderedDict[str, Features] = OrderedDict()
-        # Decoded features stay in memory across epochs, up to ``memory_bytes`` (0: none).
-        self._decoded = DecodedMembers(memory_bytes) if memory_bytes > 0 else None
         self.videos: list[tuple[VideoEntry, list[int]]] = []
         for entry in entries:
             with self._open(entry.video_id) as feats:
@@ -74,7 +71,7 @@ class _ClipDataset(Dataset):
         )
 
     def _open(self, video_id: str) -> Features:
-        return open_features(self.cache, video_id, (self.stream,), self.params, self._decoded)
+        return open_features(self.cache, video_id, (self.stream,), self.params)
 
     def _kept_open(self, video_id: str) -> Features:
         """The video's features, from the last :data:`OPEN_VIDEOS` opened (least recent closed)."""

@@ -1,57 +1,92 @@
-"""The feature cache: one zip per video per stream, keyed by the stream's parameters.
+"""The feature store: one zarr v3 group per video per stream, keyed by the stream's parameters.
 
-Layout::
+Layout (``CACHE`` is a local folder or an fsspec URL: ``s3://bucket/cache``, ``memory://c``)::
 
     CACHE/
-      audio-<hash>/params.json        the parameters the hash was made from
-      audio-<hash>/<video_id>.zip     meta.json + logmel_<win>/<k>.npy (16 mel frames, float32)
-      rgb-<hash>/<video_id>.zip       meta.json + rgb/<k>.png (one analysis frame each)
-      flow-<hash>/<video_id>.zip      meta.json + flow/<i>.npy (one flow each, float16, deflated)
+      audio-<hash>/params.json         the parameters the hash was made from
+      audio-<hash>/<video_id>.zarr/    logmel_<win>: (mel frames, 128) float32
+      rgb-<hash>/<video_id>.zarr/      rgb: (T, H, W, 3) uint8
+      flow-<hash>/<video_id>.zarr/     flow: (4T + 1, 2, H, W) int16, 1/64 px per unit
 
-Members are small, so reading a sub-clip opens only its members. Writes are atomic: a zip is
-written under a temporary name, fsynced, then renamed (``os.replace``); a killed run leaves only a
-``.<video_id>.zip.<pid>.tmp`` file, which is never read and is removed by the next run. Member
-timestamps are fixed so that the same input and parameters give byte-identical files.
+Chunks hold one analysis frame (16 mel frames, one RGB frame, four flows) so that a sub-clip reads
+only its frames; shards group 16 chunks into one file, so a video-minute is ~8 files per array, not
+thousands. Compression is Blosc zstd (level 3, bit-shuffled for integers, byte-shuffled for
+log-mel). Flows are the float16 values of :func:`ipd.features.flow.round_member`, which are all
+multiples of 1/64 px: stored as int16 counts of 1/64 px they read back exactly.
+
+A store is valid once its group's ``meta`` attribute is written, which happens last (the marker).
+On a local disk the store is written under a temporary name (``.<video_id>.zarr.<pid>.tmp``) and
+renamed into place; a killed run leaves only that folder, which is never read and is removed by the
+next run. On object stores (no rename) the store is written in place and the marker alone says it
+is complete. The same input and parameters give byte-identical files.
 """
 
 from __future__ import annotations
 
-import io
+import hashlib
 import json
 import os
-import zipfile
-from collections.abc import Callable
+import shutil
 from pathlib import Path
 
-import cv2
+import fsspec
 import numpy as np
+import zarr
+from fsspec.implementations.local import LocalFileSystem
+from zarr.codecs import BloscCodec
+from zarr.storage import FsspecStore, LocalStore
 
-from ipd.features.memory import DecodedMembers
 from ipd.features.params import ExtractParams
-from ipd.files import ZIP_TIME, name_the_file
+from ipd.files import name_the_file, write_bytes_atomic
 
-# zlib level 3: on flow, 7% larger than the default level 6 at half its time (which otherwise
-# costs as much as the Farneback flow itself).
-DEFLATE_LEVEL = 3
-META = "meta.json"
+META = "meta"  # the group attribute written last: its presence marks a complete store
+SUFFIX = ".zarr"
+SHARD_CHUNKS = 16  # chunks (analysis frames) per shard file
 
 
-def stream_dir(cache_dir: str | Path, stream: str, params: ExtractParams) -> Path:
+def _fs(location: str | Path) -> tuple[fsspec.AbstractFileSystem, str]:
+    return fsspec.core.url_to_fs(str(location))
+
+
+def is_local(location: str | Path) -> bool:
+    """Whether ``location`` is on the local file system (a path or a ``file://`` URL)."""
+    return isinstance(_fs(location)[0], LocalFileSystem)
+
+
+def location(where: str | Path) -> str | Path:
+    """A URL stays a string; anything else becomes a Path."""
+    return str(where) if "://" in str(where) else Path(where)
+
+
+def join(location: str | Path, *names: str) -> str | Path:
+    """``location/name/...``: a Path for local paths, a URL string otherwise."""
+    if isinstance(location, Path) or "://" not in str(location):
+        return Path(location).joinpath(*names)
+    return "/".join([str(location).rstrip("/"), *names])
+
+
+def stream_dir(cache_dir: str | Path, stream: str, params: ExtractParams) -> str | Path:
     """The folder of ``stream`` for ``params``; writes its ``params.json`` on first use."""
-    folder = Path(cache_dir) / params.stream_key(stream)
-    note = folder / "params.json"
-    if not note.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
+    folder = join(cache_dir, params.stream_key(stream))
+    note = join(folder, "params.json")
+    fs, path = _fs(note)
+    if not fs.isfile(path):
         text = json.dumps(params.stream_params(stream), indent=2, sort_keys=True) + "\n"
-        _atomic_write_bytes(note, text.encode())
+        if is_local(note):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomic(path, text.encode())
+        else:
+            fs.pipe_file(path, text.encode())
     return folder
 
 
-def feature_path(cache_dir: str | Path, stream: str, video_id: str, params: ExtractParams) -> Path:
-    """Where the zip of ``video_id``'s ``stream`` lives (whether or not it exists yet)."""
+def feature_path(
+    cache_dir: str | Path, stream: str, video_id: str, params: ExtractParams
+) -> str | Path:
+    """Where the store of ``video_id``'s ``stream`` lives (whether or not it exists yet)."""
     if not video_id or "/" in video_id or "\\" in video_id or video_id.startswith("."):
         raise ValueError(f"video id {video_id!r} cannot be a file name")
-    return Path(cache_dir) / params.stream_key(stream) / f"{video_id}.zip"
+    return join(cache_dir, params.stream_key(stream), video_id + SUFFIX)
 
 
 def source_stamp(path: str | Path) -> dict:
@@ -60,18 +95,37 @@ def source_stamp(path: str | Path) -> dict:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def read_meta(path: str | Path) -> dict | None:
-    """The ``meta.json`` of a finished zip, or None when missing or unreadable."""
+def digest(location: str | Path) -> str:
+    """SHA-256 over the names and bytes of every file of a store: equal digests, identical
+    stores (reruns and executors are compared by it)."""
+    fs, root = _fs(location)
+    sha = hashlib.sha256()
+    for name in sorted(fs.find(root)):
+        sha.update(name[len(root) :].encode() + b"\0")
+        sha.update(fs.cat_file(name))
+    return sha.hexdigest()
+
+
+def _zarr_store(location: str | Path, read_only: bool) -> zarr.abc.store.Store:
+    if is_local(location):
+        return LocalStore(_fs(location)[1], read_only=read_only)
+    return FsspecStore.from_url(str(location), read_only=read_only)
+
+
+def read_meta(location: str | Path) -> dict | None:
+    """The ``meta`` of a complete store, or None when missing, incomplete or unreadable."""
+    fs, path = _fs(location)
     try:
-        with zipfile.ZipFile(path) as zf:
-            return json.loads(zf.read(META))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        group = json.loads(fs.cat_file(f"{path}/zarr.json"))
+    except (OSError, ValueError):
         return None
+    meta = group.get("attributes", {}).get(META)
+    return meta if isinstance(meta, dict) else None
 
 
-def is_fresh(path: str | Path, source: str | Path | None = None) -> bool:
-    """True when the zip is complete and (if given) made from ``source`` as it is now."""
-    meta = read_meta(path)
+def is_fresh(location: str | Path, source: str | Path | None = None) -> bool:
+    """True when the store is complete and (if given) made from ``source`` as it is now."""
+    meta = read_meta(location)
     if meta is None:
         return False
     if source is None:
@@ -81,21 +135,31 @@ def is_fresh(path: str | Path, source: str | Path | None = None) -> bool:
 
 
 def list_cached(cache_dir: str | Path, stream: str, params: ExtractParams) -> list[str]:
-    """Video ids with a finished ``stream`` for ``params``, sorted."""
-    folder = Path(cache_dir) / params.stream_key(stream)
-    if not folder.is_dir():
+    """Video ids with a complete ``stream`` store for ``params``, sorted."""
+    fs, folder = _fs(join(cache_dir, params.stream_key(stream)))
+    if not fs.isdir(folder):
         return []
-    return sorted(p.stem for p in folder.glob("*.zip") if not p.name.startswith("."))
+    names = [name.rstrip("/").rsplit("/", 1)[-1] for name in fs.ls(folder, detail=False)]
+    stores = [n for n in names if n.endswith(SUFFIX) and not n.startswith(".")]
+    return sorted(
+        n[: -len(SUFFIX)] for n in stores if read_meta(f"{fs.unstrip_protocol(folder)}/{n}")
+    )
 
 
 def remove_stale_temps(folder: str | Path) -> list[Path]:
-    """Delete temporary files left by killed runs (their process is gone). Returns them."""
+    """Delete (local) temporary stores and files left by killed runs (their process is gone).
+    Returns them."""
+    if not is_local(folder):
+        return []
     removed = []
-    for tmp in Path(folder).glob(".*.tmp"):
+    for tmp in Path(_fs(folder)[1]).glob(".*.tmp"):
         pid = tmp.name.rsplit(".", 2)[-2]
         if pid.isdigit() and _alive(int(pid)):
             continue  # another extraction is writing it right now
-        tmp.unlink(missing_ok=True)
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
         removed.append(tmp)
     return removed
 
@@ -110,135 +174,181 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class ZipWriter:
-    """Write one feature zip atomically. Use as a context manager.
+def _codec(dtype: np.dtype) -> BloscCodec:
+    shuffle = "shuffle" if np.dtype(dtype).kind == "f" else "bitshuffle"
+    return BloscCodec(cname="zstd", clevel=3, shuffle=shuffle, typesize=np.dtype(dtype).itemsize)
 
-    On a clean exit the zip is fsynced and renamed into place; on any exception (including
-    KeyboardInterrupt) the temporary file is deleted and nothing appears under the final name.
+
+class Rows:
+    """An array of the store written by appending rows (axis 0), one whole shard at a time.
+
+    Rows are buffered until a shard is full, so every shard file is written once.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+    def __init__(self, array: zarr.Array, shard_rows: int) -> None:
+        self.array, self.shard_rows = array, shard_rows
+        self._pending: list[np.ndarray] = []
+        self._buffered = 0
 
-    def __enter__(self) -> ZipWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = open(self.tmp, "wb")  # noqa: SIM115 - closed in __exit__
-        self.zf = zipfile.ZipFile(self.file, "w")
+    def append(self, rows: np.ndarray) -> None:
+        """Add ``(n, *row_shape)`` rows."""
+        rows = np.asarray(rows, dtype=self.array.dtype)
+        if rows.shape[1:] != self.array.shape[1:]:
+            raise ValueError(f"rows of shape {rows.shape[1:]}, expected {self.array.shape[1:]}")
+        self._pending.append(rows)
+        self._buffered += len(rows)
+        if self._buffered >= self.shard_rows:
+            self._flush(whole_shards_only=True)
+
+    def finish(self) -> None:
+        self._flush(whole_shards_only=False)
+
+    def _flush(self, whole_shards_only: bool) -> None:
+        if not self._pending:
+            return
+        rows = np.concatenate(self._pending)
+        cut = len(rows) - len(rows) % self.shard_rows if whole_shards_only else len(rows)
+        if cut:
+            start = self.array.shape[0]
+            self.array.resize((start + cut, *self.array.shape[1:]))
+            self.array[start : start + cut] = rows[:cut]
+        self._pending = [rows[cut:]] if cut < len(rows) else []
+        self._buffered = len(rows) - cut
+
+
+class StoreWriter:
+    """Write one video's store of one stream. Use as a context manager.
+
+    On a clean exit the arrays are finished and the ``meta`` marker written (on a local disk:
+    then the temporary folder renamed into place); on any exception (including
+    KeyboardInterrupt) what was written is deleted and nothing is read as valid.
+
+    Example:
+        >>> with StoreWriter(feature_path(cache, "rgb", "vid", params)) as w:
+        ...     frames = w.rows("rgb", (144, 256, 3), np.uint8, chunk_rows=1)
+        ...     frames.append(batch)                           # (n, 144, 256, 3)
+        ...     w.meta = {"num_frames": 118, ...}
+    """
+
+    def __init__(self, location: str | Path) -> None:
+        self.location = location
+        self.local = is_local(location)
+        fs, path = _fs(location)
+        self._fs, self._path = fs, path
+        if self.local:
+            final = Path(path)
+            self._target = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        else:
+            self._target = path
+        self.meta: dict | None = None
+        self._rows: list[Rows] = []
+
+    def __enter__(self) -> StoreWriter:
+        if self.local:
+            shutil.rmtree(self._target, ignore_errors=True)
+            store = LocalStore(self._target)
+        else:
+            if self._fs.exists(self._path):
+                self._fs.rm(self._path, recursive=True)
+            store = _zarr_store(self.location, read_only=False)
+        try:
+            self.group = zarr.create_group(store, overwrite=True, zarr_format=3)
+        except OSError as err:
+            name_the_file(err, self.location)
+            raise
         return self
 
-    def add_bytes(self, name: str, data: bytes, compress: bool = True) -> None:
-        info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-        info.external_attr = 0o644 << 16
-        try:
-            self.zf.writestr(info, data, compresslevel=DEFLATE_LEVEL if compress else None)
-        except OSError as err:
-            name_the_file(err, self.path)
-            raise
-
-    def add_array(self, name: str, array: np.ndarray, compress: bool = True) -> None:
-        """Store ``array`` as a ``.npy`` member."""
-        buf = io.BytesIO()
-        np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
-        self.add_bytes(name, buf.getvalue(), compress)
-
-    def add_png(self, name: str, rgb: np.ndarray) -> None:
-        """Store an ``(H, W, 3)`` uint8 RGB image losslessly as PNG (smaller than deflated npy)."""
-        ok, data = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        if not ok:
-            raise RuntimeError(f"{self.path}: PNG encoding of {name} failed")
-        self.add_bytes(name, data.tobytes(), compress=False)
-
-    def add_json(self, name: str, obj: dict) -> None:
-        self.add_bytes(name, (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode())
+    def rows(
+        self, name: str, row_shape: tuple[int, ...], dtype, chunk_rows: int, attributes=None
+    ) -> Rows:
+        """A new array ``name`` of ``(0, *row_shape)`` to append rows to; chunks of
+        ``chunk_rows`` rows, shards of :data:`SHARD_CHUNKS` chunks."""
+        shard_rows = chunk_rows * SHARD_CHUNKS
+        array = self.group.create_array(
+            name,
+            shape=(0, *row_shape),
+            chunks=(chunk_rows, *row_shape),
+            shards=(shard_rows, *row_shape),
+            dtype=dtype,
+            compressors=_codec(dtype),
+            fill_value=0,
+            attributes=attributes or {},
+        )
+        self._rows.append(Rows(array, shard_rows))
+        return self._rows[-1]
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            self._close(sync=exc_type is None)
-        except BaseException as err:
-            self.tmp.unlink(missing_ok=True)  # e.g. the disk filled up while closing
-            if exc_type is None:
-                name_the_file(err, self.path)
+        if exc_type is None:
+            try:
+                self._commit()
+                return
+            except BaseException as err:
+                self._discard()
+                name_the_file(err, self.location)
                 raise
-            return  # the error that stopped the writing is the one to report
-        if exc_type is not None:
-            self.tmp.unlink(missing_ok=True)
-            return
-        os.replace(self.tmp, self.path)
-        _fsync_dir(self.path.parent)
+        self._discard()
 
-    def _close(self, sync: bool) -> None:
-        try:
-            self.zf.close()
-            if sync:
-                self.file.flush()
-                os.fsync(self.file.fileno())
-        finally:
-            self.file.close()
+    def _commit(self) -> None:
+        if self.meta is None:
+            raise ValueError("a store needs its meta before it is committed")
+        for rows in self._rows:
+            rows.finish()
+        self.group.attrs[META] = self.meta  # the marker: written last
+        if self.local:
+            _replace_folder(self._target, Path(self._path))
+
+    def _discard(self) -> None:
+        if self.local:
+            shutil.rmtree(self._target, ignore_errors=True)
+        elif self._fs.exists(self._path):
+            self._fs.rm(self._path, recursive=True)
 
 
-class ZipReader:
-    """Read members of a feature zip; reopens itself after a fork (DataLoader workers).
+def _replace_folder(new: Path, final: Path) -> None:
+    """Rename the folder ``new`` onto ``final``; an old ``final`` is moved aside first and deleted
+    after, so a reader sees the old store, no store, or the new one, never a mixture."""
+    old = final.with_name(f".{final.name}.{os.getpid()}.old.tmp")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+    _fsync_dir(final.parent)
 
-    With ``decoded`` (shared by the readers of a dataset), decoded members are kept in memory.
-    """
 
-    def __init__(self, path: str | Path, decoded: DecodedMembers | None = None) -> None:
-        self.path = Path(path)
-        self.decoded = decoded
-        self._zf: zipfile.ZipFile | None = None
-        self._pid = -1
-        self.meta = json.loads(self.zip.read(META))
+class StoreReader:
+    """Read one video's store of one stream; arrays are opened on first use (and again after a
+    fork or unpickling: DataLoader workers)."""
 
-    @property
-    def zip(self) -> zipfile.ZipFile:
-        if self._zf is None or self._pid != os.getpid():
-            self._zf, self._pid = zipfile.ZipFile(self.path), os.getpid()
-        return self._zf
+    def __init__(self, location: str | Path) -> None:
+        self.location = location
+        meta = read_meta(location)
+        if meta is None:
+            raise FileNotFoundError(f"{location}: no complete feature store")
+        self.meta = meta
+        self._arrays: dict[str, zarr.Array] = {}
+        self._pid = os.getpid()
 
-    def _kept(self, name: str, decode: Callable[[str], np.ndarray]) -> np.ndarray:
-        if self.decoded is None:
-            return decode(name)
-        return self.decoded.get((str(self.path), name), lambda: decode(name))
+    def array(self, name: str) -> zarr.Array:
+        if self._pid != os.getpid():
+            self._arrays, self._pid = {}, os.getpid()
+        if name not in self._arrays:
+            store = _zarr_store(self.location, read_only=True)
+            self._arrays[name] = zarr.open_array(store, path=name, mode="r", zarr_format=3)
+        return self._arrays[name]
 
-    def array(self, name: str) -> np.ndarray:
-        """A ``.npy`` member (read-only when kept in memory)."""
-        return self._kept(name, self._read_array)
-
-    def png(self, name: str) -> np.ndarray:
-        """A ``.png`` member as ``(H, W, 3)`` uint8 RGB (read-only when kept in memory)."""
-        return self._kept(name, self._read_png)
-
-    def _read_array(self, name: str) -> np.ndarray:
-        with self.zip.open(name) as f:
-            return np.lib.format.read_array(f, allow_pickle=False)
-
-    def _read_png(self, name: str) -> np.ndarray:
-        data = np.frombuffer(self.zip.read(name), dtype=np.uint8)
-        return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    def rows(self, name: str, start: int, stop: int) -> np.ndarray:
+        """Rows ``[start, stop)`` of array ``name`` (clipped to its length)."""
+        return self.array(name)[start:stop]
 
     def close(self) -> None:
-        if self._zf is not None and self._pid == os.getpid():
-            self._zf.close()
-        self._zf = None
+        self._arrays = {}
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_zf": None, "_pid": -1}
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+        return {**self.__dict__, "_arrays": {}}
 
 
 def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -1,9 +1,9 @@
 """Per-video feature extraction into the cache (batches: :mod:`ipd.features.batch`).
 
-One video gives up to three zips (see :mod:`ipd.features.cache`): audio log-mel maps, RGB frames at
-the analysis rate, optical-flow members at 4x that rate. RGB and flow come from one decoding pass;
-audio is decoded separately. Every stream is written atomically on its own, so a failure or a kill
-never loses the streams already finished, and a rerun skips what is fresh.
+One video gives up to three stores (see :mod:`ipd.features.cache`): audio log-mel maps, RGB
+frames at the analysis rate, optical-flow members at 4x that rate. RGB and flow come from one
+decoding pass; audio is decoded separately. Every stream is written atomically on its own, so a
+failure or a kill never loses the streams already finished, and a rerun skips what is fresh.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 from ipd import timebase
 from ipd.features import cache, flow
 from ipd.features import stream as visual
-from ipd.features.audio import LogmelStream, NoAudioTrack, iter_audio
-from ipd.features.params import STREAMS, ExtractParams
+from ipd.features.audio import N_MELS, LogmelStream, NoAudioTrack, iter_audio
+from ipd.features.params import FLOW_STEPS_PER_PX, STREAMS, ExtractParams
 from ipd.files import check_input_file
 
 
@@ -97,11 +97,12 @@ BATCH = 16  # analysis frames per written batch
 
 
 class VisualWriter:
-    """Writes the batches of one decoding pass into the cache's rgb and/or flow zips.
+    """Writes the batches of one decoding pass into the cache's rgb and/or flow stores.
 
-    RGB frames are stored as PNG, flows rounded by :func:`ipd.features.flow.round_member`. The zips
-    are committed only by a normal exit (:class:`ipd.features.cache.ZipWriter`): a pass that
-    stops part-way leaves no file read as valid.
+    Flows are rounded by :func:`ipd.features.flow.round_member` and stored as int16 counts of
+    1/64 px. The stores are committed only by a normal exit
+    (:class:`ipd.features.cache.StoreWriter`): a pass that stops part-way leaves nothing read as
+    valid.
 
     Example:
         >>> with VisualWriter(cache_dir, "vid", params, ("rgb", "flow"), path, plan) as w:
@@ -121,7 +122,8 @@ class VisualWriter:
         self.cache_dir, self.video_id, self.params = cache_dir, video_id, params
         self.streams, self.path, self.plan = tuple(streams), path, plan
         self._stack = ExitStack()
-        self._writers: dict[str, cache.ZipWriter] = {}
+        self._writers: dict[str, cache.StoreWriter] = {}
+        self._rows: dict[str, cache.Rows] = {}
         self._members = 0
         self._sources: list[tuple[int, float]] = []
 
@@ -129,20 +131,26 @@ class VisualWriter:
         for s in self.streams:
             cache.stream_dir(self.cache_dir, s, self.params)
             target = cache.feature_path(self.cache_dir, s, self.video_id, self.params)
-            self._writers[s] = self._stack.enter_context(cache.ZipWriter(target))
+            self._writers[s] = self._stack.enter_context(cache.StoreWriter(target))
+        h, w = self.plan.shape
+        if "rgb" in self._writers:
+            self._rows["rgb"] = self._writers["rgb"].rows("rgb", (h, w, 3), np.uint8, 1)
+        if "flow" in self._writers:
+            self._rows["flow"] = self._writers["flow"].rows(
+                "flow", (2, h, w), np.int16, timebase.FLOW_FACTOR,
+                {"unit_px": 1 / FLOW_STEPS_PER_PX},
+            )  # fmt: skip
         return self
 
     def add(self, batch: visual.FrameBatch) -> None:
         """Store the batch's frames and the flows that begin in it."""
         self._sources += batch.sources
-        if "rgb" in self._writers:
-            for k, frame in enumerate(batch.rgb, start=batch.start):
-                self._writers["rgb"].add_png(f"rgb/{k:06d}.png", frame)
-        if "flow" in self._writers:
-            for member in batch.members:
-                name = f"flow/{self._members:06d}.npy"
-                self._writers["flow"].add_array(name, flow.round_member(member))
-                self._members += 1
+        if "rgb" in self._rows:
+            self._rows["rgb"].append(batch.rgb)
+        if "flow" in self._rows:
+            members = batch.members
+            self._rows["flow"].append(flow.to_counts(flow.round_member(members)))
+            self._members += len(members)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
@@ -160,72 +168,60 @@ class VisualWriter:
             "duration_s": info.duration,
         }
         if "flow" in self._writers:
-            self._writers["flow"].add_json(
-                cache.META,
-                {
-                    **_base_meta(self.path, self.video_id, self.params, "flow"),
-                    **common,
-                    "num_members": self._members,
-                    "member_flow_index": "j = i - 2 (gray frame j -> j + 1)",
-                    "gray_times": plan.times.tolist(),
-                    "gray_source_index": [o for o, _ in sources],
-                    "gray_source_time": [t for _, t in sources],
-                },
-            )
+            self._writers["flow"].meta = {
+                **_base_meta(self.path, self.video_id, self.params, "flow"),
+                **common,
+                "num_members": self._members,
+                "member_flow_index": "j = i - 2 (gray frame j -> j + 1)",
+                "gray_times": plan.times.tolist(),
+                "gray_source_index": [o for o, _ in sources],
+                "gray_source_time": [t for _, t in sources],
+            }
         if "rgb" in self._writers:
-            self._writers["rgb"].add_json(
-                cache.META,
-                {
-                    **_base_meta(self.path, self.video_id, self.params, "rgb"),
-                    **common,
-                    "source_index": [o for o, _ in sources[:: plan.step]],
-                    "source_time": [t for _, t in sources[:: plan.step]],
-                },
-            )
+            self._writers["rgb"].meta = {
+                **_base_meta(self.path, self.video_id, self.params, "rgb"),
+                **common,
+                "source_index": [o for o, _ in sources[:: plan.step]],
+                "source_time": [t for _, t in sources[:: plan.step]],
+            }
 
 
 def _extract_audio(path: Path, video_id: str, cache_dir: str | Path, params: ExtractParams) -> None:
-    """Multi-scale log-mel of one video, streamed: 16 mel frames (one analysis frame) per member."""
+    """Multi-scale log-mel of one video, streamed: one array of ``(mel frames, 128)`` float32 per
+    window, 16 mel frames (one analysis frame) per chunk."""
     chunks = iter_audio(path)
     first = next(chunks)  # fail (no audio track, unreadable) before creating any file
     target = cache.feature_path(cache_dir, "audio", video_id, params)
     cache.stream_dir(cache_dir, "audio", params)
     stream = LogmelStream(params.windows)
     samples = 0
-    with cache.ZipWriter(target) as writer:
+    with cache.StoreWriter(target) as writer:
+        rows = {
+            win: writer.rows(f"logmel_{win}", (N_MELS,), np.float32, timebase.SOUND_STRIDE)
+            for win in params.windows
+        }
 
-        def store(block: dict[int, np.ndarray] | None, first_frame: int) -> None:
-            if block is None:
-                return
-            for win, mel in block.items():
-                for lo in range(0, len(mel), timebase.SOUND_STRIDE):
-                    k = (first_frame + lo) // timebase.SOUND_STRIDE
-                    part = mel[lo : lo + timebase.SOUND_STRIDE]
-                    # float32 log-mel deflates by ~5% only: store it plain, reads are faster
-                    writer.add_array(f"logmel_{win}/{k:06d}.npy", part, compress=False)
+        def store(block: dict[int, np.ndarray] | None) -> None:
+            for win, mel in (block or {}).items():
+                rows[win].append(mel)
 
         for chunk in _prepend(first, chunks):
             samples += len(chunk)
-            start = stream.num_frames
-            store(stream.push(chunk), start)
-        start = stream.num_frames
-        store(stream.finish(), start)
+            store(stream.push(chunk))
+        store(stream.finish())
         mel_frames = stream.num_frames
         num = math.ceil(mel_frames / timebase.SOUND_STRIDE)
-        writer.add_json(
-            cache.META,
-            {
-                **_base_meta(path, video_id, params, "audio"),
-                "num_samples": samples,
-                "duration_s": samples / timebase.SAMPLE_RATE,
-                "num_mel_frames": mel_frames,
-                "mel_times": f"i * {timebase.HOP / timebase.SAMPLE_RATE} s (centred frames)",
-                "num_frames": num,
-                "times": timebase.analysis_times(num).tolist(),
-                "windows": list(params.windows),
-                "member": "logmel_<win>/<k>.npy: mel frames [16k, 16k + 16) of analysis frame k",
-            },
-        )
+        writer.meta = {
+            **_base_meta(path, video_id, params, "audio"),
+            "num_samples": samples,
+            "duration_s": samples / timebase.SAMPLE_RATE,
+            "num_mel_frames": mel_frames,
+            "mel_times": f"i * {timebase.HOP / timebase.SAMPLE_RATE} s (centred frames)",
+            "num_frames": num,
+            "times": timebase.analysis_times(num).tolist(),
+            "windows": list(params.windows),
+            "array": "logmel_<win>: mel frames; analysis frame k is rows [16k, 16k + 16)",
+        }
 
 
 def _prepend(first, rest):

@@ -64,6 +64,19 @@ def round_member(flow: np.ndarray) -> np.ndarray:
     return (np.round(flow * FLOW_STEPS_PER_PX) / FLOW_STEPS_PER_PX).astype(np.float16)
 
 
+def to_counts(members: np.ndarray) -> np.ndarray:
+    """Rounded float16 members ``(..., 2, H, W)`` -> int16 counts of 1/64 px, as the store keeps
+    them: every value of :func:`round_member` is a multiple of 1/64 in [-128, 127], so the counts
+    (-8192 .. 8128) give the float16 values back exactly (:func:`from_counts`)."""
+    return np.rint(members.astype(np.float32) * FLOW_STEPS_PER_PX).astype(np.int16)
+
+
+def from_counts(stacks_or_members: np.ndarray) -> np.ndarray:
+    """Float32 counts of 1/64 px -> pixels, in place (a power of two: exact)."""
+    stacks_or_members *= 1 / FLOW_STEPS_PER_PX
+    return stacks_or_members
+
+
 def num_members(num_frames: int) -> int:
     """Stored flows for ``num_frames`` analysis frames: ``4T + 1`` (flows ``-2 .. 4T-2``)."""
     return FLOW_FACTOR * num_frames + 1 if num_frames > 0 else 0

@@ -16,7 +16,6 @@ import numpy as np
 from ipd import timebase
 from ipd.errors import InputError
 from ipd.features import cache, flow
-from ipd.features.memory import DecodedMembers
 from ipd.features.params import STREAMS, ExtractParams
 
 
@@ -31,7 +30,7 @@ class Features:
         meta: ``{stream: meta.json}`` of each open stream.
     """
 
-    def __init__(self, video_id: str, readers: dict[str, cache.ZipReader]) -> None:
+    def __init__(self, video_id: str, readers: dict[str, cache.StoreReader]) -> None:
         self.video_id = video_id
         self._readers = readers
         self.meta = {s: r.meta for s, r in readers.items()}
@@ -41,7 +40,7 @@ class Features:
         self.times = timebase.analysis_times(self.num_frames)
         self.frame_size = tuple(visual[0]["frame_size"]) if visual else None
 
-    def _reader(self, stream: str) -> cache.ZipReader:
+    def _reader(self, stream: str) -> cache.StoreReader:
         if stream not in self._readers:
             raise KeyError(f"{self.video_id}: stream {stream!r} was not opened")
         return self._readers[stream]
@@ -64,8 +63,8 @@ class Features:
                 f"{self.video_id}: no log-mel window {win} (have {reader.meta['windows']})"
             )
         start, stop = self._span(start, stop, reader.meta["num_frames"])
-        parts = [reader.array(f"logmel_{win}/{k:06d}.npy") for k in range(start, stop)]
-        return np.concatenate(parts) if parts else np.zeros((0, 128), dtype=np.float32)
+        stride = timebase.SOUND_STRIDE
+        return reader.rows(f"logmel_{win}", stride * start, stride * stop)
 
     def logmel_all(self, win: int) -> np.ndarray:
         """The whole log-mel map of window ``win``: ``(mel_frames, 128)`` float32."""
@@ -75,8 +74,7 @@ class Features:
         """Analysis frames ``[start, stop)``: ``(n, H, W, 3)`` uint8 RGB."""
         reader = self._reader("rgb")
         start, stop = self._span(start, stop, self.num_frames)
-        frames = [reader.png(f"rgb/{k:06d}.png") for k in range(start, stop)]
-        return np.stack(frames) if frames else np.zeros((0, *self.frame_size, 3), dtype=np.uint8)
+        return reader.rows("rgb", start, stop)
 
     def flow(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Flow stacks of analysis frames ``[start, stop)``: ``(n, 10, H, W)`` float32 pixels.
@@ -87,10 +85,9 @@ class Features:
         start, stop = self._span(start, stop, self.num_frames)
         if stop == start:
             return np.zeros((0, 10, *self.frame_size), dtype=np.float32)
-        members = np.stack(
-            [reader.array(f"flow/{i:06d}.npy") for i in flow.member_range(start, stop)]
-        )
-        return flow.stacks(members)
+        members = flow.member_range(start, stop)
+        counts = reader.rows("flow", members.start, members.stop)  # int16, 1/64 px
+        return flow.from_counts(flow.stacks(counts))
 
     def close(self) -> None:
         for reader in self._readers.values():
@@ -108,12 +105,10 @@ def open_features(
     video_id: str,
     streams: Sequence[str] = STREAMS,
     params: ExtractParams | None = None,
-    decoded: DecodedMembers | None = None,
 ) -> Features:
     """Open the cached ``streams`` of ``video_id`` extracted with ``params`` (default: paper's).
 
-    ``decoded``: keep decoded members in this memory store (shared across videos) so that
-    reading them again costs no decoding.
+    ``cache_dir`` is a local folder or an fsspec URL (see :mod:`ipd.features.cache`).
 
     Raises:
         InputError: a stream is not in the cache for these parameters (run ``ipd extract``).
@@ -124,12 +119,13 @@ def open_features(
         if stream not in STREAMS:
             raise ValueError(f"unknown stream {stream!r}: choose from {STREAMS}")
         path = cache.feature_path(cache_dir, stream, video_id, params)
-        if not path.is_file():
+        try:
+            readers[stream] = cache.StoreReader(path)
+        except FileNotFoundError:
             raise InputError(
                 f"{path}: no {stream} features for {video_id} with these parameters "
                 "(run `ipd extract` with the same settings)"
-            )
-        readers[stream] = cache.ZipReader(path, decoded)
+            ) from None
     if not readers:
         raise ValueError("open_features needs at least one stream")
     return Features(video_id, readers)

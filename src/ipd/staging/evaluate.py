@@ -27,6 +27,7 @@ from ipd.evaluation.sound import read_sound_activity, sound_frame_auc
 from ipd.evaluation.spread import video_ci95
 from ipd.evaluation.tables import metrics_to_json, read_metrics, write_metrics, write_tables
 from ipd.executors import Executor
+from ipd.features import cache as feature_store
 from ipd.features.batch import extract_many
 from ipd.features.params import ExtractParams
 from ipd.files import write_text_atomic
@@ -102,7 +103,7 @@ def evaluate_split(
     in this process.
     """
     dataset, out = Path(dataset), Path(out)
-    cache = Path(cache) if cache is not None else out / "cache"
+    cache = feature_store.location(cache) if cache is not None else out / "cache"
     label_space = load_label_space(labels)
     names = label_space.names
     keypoints = dataset / "annotations" / f"keypoints_{split}.json"

@@ -8,6 +8,7 @@ from ipd.data.index import read_index
 from ipd.evaluation.fusion import fuse
 from ipd.evaluation.keypoints import load_keypoints
 from ipd.evaluation.sound import frame_labels, read_sound_activity
+from ipd.features import cache as feature_store
 from ipd.features.batch import extract_many
 from ipd.features.params import ExtractParams
 from ipd.features.reader import open_features
@@ -29,7 +30,7 @@ def write_evaluation_report(
     from ipd.report.html import ReportVideo, write_report
 
     dataset, out = Path(dataset), Path(out)
-    cache = Path(cache) if cache is not None else out / "cache"
+    cache = feature_store.location(cache) if cache is not None else out / "cache"
     label_space = load_label_space(labels)
     annotations = load_keypoints(dataset / "annotations" / f"keypoints_{split}.json", label_space)
     preds = result["predictions"]

@@ -18,6 +18,7 @@ from ipd.data.index import read_index
 from ipd.errors import InputError
 from ipd.evaluation.predictions import Prediction, load_prediction, save_prediction
 from ipd.executors import Executor, crash_message, progress_bar, run_tasks
+from ipd.features import cache as feature_store
 from ipd.features.params import ExtractParams
 from ipd.features.reader import open_features
 from ipd.files import write_text_atomic
@@ -46,7 +47,7 @@ class TeachJob:
 
     kind: str
     checkpoint: Path
-    cache: Path
+    cache: str | Path  # a folder or an fsspec URL
     out: Path
     params: ExtractParams
     names: tuple[str, ...]
@@ -104,8 +105,8 @@ def teach(
             report.skipped.append(entry.video_id)
         else:
             todo.append(entry.video_id)
-    job = TeachJob(kind, checkpoint, Path(cache), out, extract_params_of(checkpoint), names,
-                   source, precision)  # fmt: skip
+    job = TeachJob(kind, checkpoint, feature_store.location(cache), out,
+                   extract_params_of(checkpoint), names, source, precision)  # fmt: skip
     executor = executor or Executor()
     with progress_bar(progress, len(todo), f"teach {kind}") as advance:
         crashed = partial(_crashed, out=out)
