@@ -40,7 +40,8 @@ class Scale:
 
 
 def store_mb_per_minute(bench_json: Path) -> float | None:
-    """MB per video-minute of every stream the run stored for its 60-s video, or None."""
+    """MB per video-minute of every stream the run stored for its 60-s video (its zarr stores;
+    a run made with the earlier zip store counts after ``ipd convert-cache``), or None."""
     cache = bench_json.parent / "work" / "cache_60s"
     files = [p for p in cache.glob("*/*.zarr/**/*") if p.is_file()]
     return sum(p.stat().st_size for p in files) / 1e6 if files else None
@@ -91,7 +92,8 @@ def markdown(result: Mapping, store_mb: float | None, scale: Scale = Scale()) ->
          f"{core_hours['teach_core_s']:,.0f} core-h",
          f"{core_hours['teach_core_s'] / day:,.0f} one-core Ray workers"),
         ("feature store (log-mel, RGB, flow)", f"{c['store_mb']:.1f} MB",
-         f"{c['store_mb'] * minutes / 1e3:,.0f} GB", "shared storage every worker mounts"),
+         f"{c['store_mb'] * minutes / 1e3:,.0f} GB",
+         "shared storage or an object store (fsspec URL)"),
         (f"training: action x {scale.action_epochs} + object x {scale.object_epochs} epochs",
          f"{tflop_per_minute:,.0f} TFLOP",
          f"{train_pflop:,.0f} PFLOP: {gpu_hours:,.0f} GPU-h at {scale.gpu_tflops:g} TFLOP/s "

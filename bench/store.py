@@ -7,7 +7,7 @@ it on a commit with the old store and on one with the new, on the same extracted
 one converted by ``ipd convert-cache``), then write the table of the two::
 
     python -m bench.store measure WORLD/data WORLD/cache --out after.json
-    python -m bench.store table before.json after.json --into docs/scale.md
+    python -m bench.store table --before b*.json --after a*.json --into docs/scale.md
 
 * **bytes per video-minute**: the files of each stream's folder (these parameters only) over the
   minutes of video they hold.
@@ -133,8 +133,33 @@ def _mb(value: float) -> str:
     return f"{value / 1e6:.1f} MB"
 
 
-def table(before: dict, after: dict) -> str:
-    """The Markdown block comparing two measurements (old store first)."""
+def _median_run(runs: list[dict]) -> dict:
+    """One measurement from several runs of it: the median of every number (bytes are the same
+    in each run; timings vary with the machine's load)."""
+    first = runs[0]
+    loading = [r["epoch_loading"] for r in runs]
+    return {
+        **first,
+        "runs": len(runs),
+        "subclip_read": {
+            **first["subclip_read"],
+            **{
+                k: statistics.median(r["subclip_read"][k] for r in runs)
+                for k in ("cold_ms", "warm_ms")
+            },
+        },  # fmt: skip
+        "epoch_loading": {
+            **first["epoch_loading"],
+            "epoch_s": [statistics.median(e["epoch_s"][i] for e in loading) for i in (0, 1)],
+            "peak_rss_mb": statistics.median(e["peak_rss_mb"] for e in loading),
+        },
+    }
+
+
+def table(before_runs: list[dict], after_runs: list[dict]) -> str:
+    """The Markdown block comparing two stores, each measured one or more times (old store first;
+    timings are the medians over the runs)."""
+    before, after = _median_run(before_runs), _median_run(after_runs)
     rows = []
     for stream in ("audio", "rgb", "flow", "total"):
         old, new = before["bytes_per_video_minute"][stream], after["bytes_per_video_minute"][stream]
@@ -155,7 +180,9 @@ def table(before: dict, after: dict) -> str:
                  new / old))  # fmt: skip
     lines = [
         f"Measured by `python -m bench.store` on {before['date']} ({before['processor']}, before) "
-        f"and {after['date']} ({after['processor']}, after), on the same world "
+        f"and {after['date']} ({after['processor']}, after), {before['runs']} and "
+        f"{after['runs']} runs (one process each, alternating; timings are medians over them), "
+        "on the same world "
         f"({after['videos']} videos, {after['video_minutes']:.1f} video-minutes); sub-clip reads: "
         f"median over {after['subclip_read']['videos']} videos; an epoch: "
         f"{after['epoch_loading']['batches']} batches of the demo action stage.",
@@ -176,12 +203,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--size", type=int, default=256, help="frame size of the extraction")
     run.add_argument("--out", type=Path, help="write the result here as JSON")
     both = sub.add_parser("table", help="the before/after table of two measurements")
-    both.add_argument("before", type=Path)
-    both.add_argument("after", type=Path)
+    both.add_argument("--before", type=Path, nargs="+", required=True, help="runs of the old store")
+    both.add_argument("--after", type=Path, nargs="+", required=True, help="runs of the new store")
     both.add_argument("--into", type=Path, help="rewrite the store block of this file")
     args = parser.parse_args(argv)
     if args.command == "table":
-        block = table(json.loads(args.before.read_text()), json.loads(args.after.read_text()))
+        block = table(
+            *([json.loads(p.read_text()) for p in paths] for paths in (args.before, args.after))
+        )
         if args.into is None:
             print(block, end="")
         else:

@@ -26,8 +26,9 @@ def test_the_table_compares_every_measurement():
         "subclip_read": {"videos": 4, "cold_ms": 25.0, "warm_ms": 10.0},
         "epoch_loading": {"batches": 3, "epoch_s": [5.0, 5.0], "peak_rss_mb": 500.0},
     }
-    text = table(RUN, after)
-    assert "on 2026-12-03 (Test CPU, before) and 2026-12-04 (Test CPU, after)" in text
+    slower = {**after, "subclip_read": {"videos": 4, "cold_ms": 99.0, "warm_ms": 99.0}}
+    text = table([RUN], [after, slower, after])  # the after timings: medians of three runs
+    assert "on 2026-12-03 (Test CPU, before) and 2026-12-04 (Test CPU, after), 1 and 3 runs" in text
     assert "| bytes per video-minute: rgb | 4.0 MB | 4.4 MB | 1.10 |" in text
     assert "| bytes per video-minute: total | 10.0 MB | 7.9 MB | 0.79 |" in text
     assert "| one 5-s sub-clip, all streams, cold | 100 ms | 25 ms | 0.25 |" in text
