@@ -36,7 +36,9 @@ from fsspec.implementations.local import LocalFileSystem
 from zarr.codecs import BloscCodec
 from zarr.storage import FsspecStore, LocalStore
 
-from ipd.features.params import ExtractParams
+from ipd import timebase
+from ipd.features.audio import N_MELS
+from ipd.features.params import FLOW_STEPS_PER_PX, ExtractParams
 from ipd.files import name_the_file, write_bytes_atomic
 
 META = "meta"  # the group attribute written last: its presence marks a complete store
@@ -276,6 +278,24 @@ class StoreWriter:
         )
         self._rows.append(Rows(array, shard_rows))
         return self._rows[-1]
+
+    # The arrays of the three streams (the layout in the module docstring), for every writer.
+
+    def logmel_rows(self, win: int) -> Rows:
+        """``logmel_<win>``: ``(mel frames, 128)`` float32, one analysis frame per chunk."""
+        return self.rows(f"logmel_{win}", (N_MELS,), np.float32, timebase.SOUND_STRIDE)
+
+    def rgb_rows(self, frame_size: tuple[int, int]) -> Rows:
+        """``rgb``: ``(T, H, W, 3)`` uint8, one frame per chunk."""
+        return self.rows("rgb", (*frame_size, 3), np.uint8, 1)
+
+    def flow_rows(self, frame_size: tuple[int, int]) -> Rows:
+        """``flow``: ``(4T + 1, 2, H, W)`` int16 counts of 1/64 px (append
+        :func:`ipd.features.flow.to_counts` of the members), four flows per chunk."""
+        return self.rows(
+            "flow", (2, *frame_size), np.int16, timebase.FLOW_FACTOR,
+            {"unit_px": 1 / FLOW_STEPS_PER_PX},
+        )  # fmt: skip
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:

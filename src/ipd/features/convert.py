@@ -24,10 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ipd import timebase
 from ipd.features import cache, flow
-from ipd.features.audio import N_MELS
-from ipd.features.params import FLOW_STEPS_PER_PX
 
 STREAM_OF_FOLDER = re.compile(r"^(audio|rgb|flow)-[0-9a-f]{12}$")
 
@@ -98,19 +95,15 @@ def convert_zip(path: str | Path, target: str | Path) -> None:
         with cache.StoreWriter(target) as writer:
             if stream == "audio":
                 for win in meta["windows"]:
-                    rows = writer.rows(f"logmel_{win}", (N_MELS,), np.float32,
-                                       timebase.SOUND_STRIDE)  # fmt: skip
+                    rows = writer.logmel_rows(win)
                     for name in _members(names, f"logmel_{win}/", ".npy"):
                         rows.append(_npy(zf, name))
             elif stream == "rgb":
-                h, w = meta["frame_size"]
-                rows = writer.rows("rgb", (h, w, 3), np.uint8, 1)
+                rows = writer.rgb_rows(tuple(meta["frame_size"]))
                 for name in _members(names, "rgb/", ".png"):
                     rows.append(_png(zf, name)[None])
             elif stream == "flow":
-                h, w = meta["frame_size"]
-                rows = writer.rows("flow", (2, h, w), np.int16, timebase.FLOW_FACTOR,
-                                   {"unit_px": 1 / FLOW_STEPS_PER_PX})  # fmt: skip
+                rows = writer.flow_rows(tuple(meta["frame_size"]))
                 for name in _members(names, "flow/", ".npy"):
                     rows.append(flow.to_counts(_npy(zf, name))[None])
             else:

@@ -18,8 +18,8 @@ import numpy as np
 from ipd import timebase
 from ipd.features import cache, flow
 from ipd.features import stream as visual
-from ipd.features.audio import N_MELS, LogmelStream, NoAudioTrack, iter_audio
-from ipd.features.params import FLOW_STEPS_PER_PX, STREAMS, ExtractParams
+from ipd.features.audio import LogmelStream, NoAudioTrack, iter_audio
+from ipd.features.params import STREAMS, ExtractParams
 from ipd.files import check_input_file
 
 
@@ -132,14 +132,10 @@ class VisualWriter:
             cache.stream_dir(self.cache_dir, s, self.params)
             target = cache.feature_path(self.cache_dir, s, self.video_id, self.params)
             self._writers[s] = self._stack.enter_context(cache.StoreWriter(target))
-        h, w = self.plan.shape
         if "rgb" in self._writers:
-            self._rows["rgb"] = self._writers["rgb"].rows("rgb", (h, w, 3), np.uint8, 1)
+            self._rows["rgb"] = self._writers["rgb"].rgb_rows(self.plan.shape)
         if "flow" in self._writers:
-            self._rows["flow"] = self._writers["flow"].rows(
-                "flow", (2, h, w), np.int16, timebase.FLOW_FACTOR,
-                {"unit_px": 1 / FLOW_STEPS_PER_PX},
-            )  # fmt: skip
+            self._rows["flow"] = self._writers["flow"].flow_rows(self.plan.shape)
         return self
 
     def add(self, batch: visual.FrameBatch) -> None:
@@ -196,10 +192,7 @@ def _extract_audio(path: Path, video_id: str, cache_dir: str | Path, params: Ext
     stream = LogmelStream(params.windows)
     samples = 0
     with cache.StoreWriter(target) as writer:
-        rows = {
-            win: writer.rows(f"logmel_{win}", (N_MELS,), np.float32, timebase.SOUND_STRIDE)
-            for win in params.windows
-        }
+        rows = {win: writer.logmel_rows(win) for win in params.windows}
 
         def store(block: dict[int, np.ndarray] | None) -> None:
             for win, mel in (block or {}).items():
